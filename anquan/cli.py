@@ -1,0 +1,126 @@
+"""``anquan``: the platform's command line.
+
+    anquan run [--host H] [--port P] [--task-workers N]   serve the platform and its task workers
+    anquan migrate                                        create or upgrade the database
+    anquan load-demo                                      load the demo site (once; keeps data)
+    anquan create-user USERNAME --role ROLE --scope ...   add a person
+    anquan audit verify                                   check the audit trail's hash chain
+    anquan worker                                         one background-task worker
+    anquan <any Django management command>                e.g. anquan shell, anquan check
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ALIASES = {
+    "load-demo": "load_demo",
+    "create-user": "create_user",
+    "worker": "db_worker",
+}
+
+
+def _django(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anquan.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["anquan", *argv])
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="anquan run", description="Serve the platform with its task workers.")
+    parser.add_argument("--host", default=os.environ.get("ANQUAN_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ANQUAN_PORT", "8000")))
+    parser.add_argument(
+        "--task-workers", type=int, default=int(os.environ.get("ANQUAN_TASK_WORKERS", "1")), help="background workers"
+    )
+    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("ANQUAN_WEB_WORKERS", "1")))
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anquan.config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    _print_logins()
+
+    exe = sys.executable
+    procs = [
+        subprocess.Popen(
+            [
+                exe, "-m", "uvicorn", "anquan.config.asgi:application",
+                "--host", args.host, "--port", str(args.port),
+                "--workers", str(args.web_workers), "--no-server-header",
+                "--log-level", settings.LOGGING["root"]["level"].lower(),
+            ]  # fmt: skip
+        )
+    ]
+    for _ in range(args.task_workers):
+        procs.append(
+            subprocess.Popen([exe, "-m", "anquan.cli", "worker", "--queue-name", "*", "--no-reload", "--verbosity", "1"])
+        )
+    print(f"Anquan 正在运行 / running: http://{args.host}:{args.port}/  (Ctrl-C 停止 / to stop)", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for p in procs:
+                if p.poll() is not None:
+                    print(f"process {p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return max((p.returncode or 0) for p in procs) if not stopping else 0
+
+
+def _print_logins() -> None:
+    from anquan.demo.logins import demo_logins
+
+    logins = demo_logins()
+    if not logins:
+        return
+    print("\n演示账号 / demo logins (password for all: see below):")
+    for username, name, role, scope in logins:
+        print(f"  {username:<14} {name:<8} {role:<10} {scope}")
+    from anquan.demo.site import DEMO_PASSWORD
+
+    print(f"  密码 / password: {DEMO_PASSWORD}\n", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        return _run(rest)
+    _django([ALIASES.get(command, command), *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

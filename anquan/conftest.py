@@ -1,0 +1,109 @@
+"""Shared test fixtures. State is built through the services, as a user would build it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from anquan.org import services as org
+from anquan.org.choices import Role
+from anquan.org.models import Area, Enterprise, Site, Team, User
+from anquan.plant import services as plant
+from anquan.plant.models import Equipment, ProcessLink, SensorTag
+
+PASSWORD = "Anquan-test-2026"
+
+# Browser tests drive Playwright's sync API, which runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class World:
+    """Two sites of one enterprise, each with areas, teams, people of every role, and a plant."""
+
+    enterprise: Enterprise
+    site_a: Site
+    site_b: Site
+    area_a1: Area
+    area_a2: Area
+    area_b1: Area
+    team_a1: Team
+    team_a2: Team
+    team_b1: Team
+    users: dict[str, User] = field(default_factory=dict)
+    equipment: dict[str, Equipment] = field(default_factory=dict)
+    tags: dict[str, SensorTag] = field(default_factory=dict)
+    links: list[ProcessLink] = field(default_factory=list)
+
+    def user(self, key: str) -> User:
+        return self.users[key]
+
+
+def build_world() -> World:
+    ent = org.create_enterprise(None, code="acme", name="安泉化工")
+    site_a = org.create_site(None, enterprise=ent, code="east", name="东区储运园区")
+    site_b = org.create_site(None, enterprise=ent, code="west", name="西区储运园区")
+    area_a1 = org.create_area(None, site=site_a, code="tank-farm", name="罐区")
+    area_a2 = org.create_area(None, site=site_a, code="pump-house", name="泵房")
+    area_b1 = org.create_area(None, site=site_b, code="tank-farm", name="西罐区")
+    team_a1 = org.create_team(None, area=area_a1, code="t1", name="罐区一班")
+    team_a2 = org.create_team(None, area=area_a2, code="t2", name="泵房二班")
+    team_b1 = org.create_team(None, area=area_b1, code="t1", name="西罐区一班")
+    w = World(ent, site_a, site_b, area_a1, area_a2, area_b1, team_a1, team_a2, team_b1)
+
+    def person(key: str, name: str, role: str, scope: Any, team: Team | None = None) -> None:
+        w.users[key] = org.create_user(
+            None, username=key, password=PASSWORD, name=name, email=f"{key}@example.com",
+            team=team, roles=[(role, scope)],
+        )  # fmt: skip
+
+    person("admin_a", "管理员甲", Role.ADMINISTRATOR, site_a)
+    person("admin_b", "管理员乙", Role.ADMINISTRATOR, site_b)
+    person("ehs", "总监", Role.EHS_DIRECTOR, ent)
+    person("manager_a1", "罐区经理", Role.AREA_MANAGER, area_a1)
+    person("officer_a", "安全员甲", Role.SAFETY_OFFICER, site_a)
+    person("leader_a1", "班长甲", Role.TEAM_LEADER, team_a1, team=team_a1)
+    person("worker_a1", "员工甲", Role.WORKER, team_a1, team=team_a1)
+    person("worker_a2", "员工乙", Role.WORKER, team_a2, team=team_a2)
+    person("worker_b1", "员工丙", Role.WORKER, team_b1, team=team_b1)
+    person("operator_a", "操作员", Role.OPERATOR, site_a)
+    person("expert", "专家", Role.EXPERT_REVIEWER, site_a)
+    person("contractor_a", "承包商", Role.CONTRACTOR, site_a)
+    w.users["root"] = org.create_user(None, username="root", password=PASSWORD, is_superuser=True)
+
+    tank = plant.create_equipment(
+        None, area=area_a1, code="T-101", name="1号汽油储罐", type="storage_tank",
+        responsible=w.users["leader_a1"], map_x=50, map_y=60,
+    )  # fmt: skip
+    pump = plant.create_equipment(None, area=area_a2, code="P-201", name="1号输油泵", type="pump")
+    west = plant.create_equipment(None, area=area_b1, code="T-901", name="西区储罐", type="storage_tank")
+    w.equipment = {"T-101": tank, "P-201": pump, "T-901": west}
+    w.tags["TI-101"] = plant.create_tag(
+        None, equipment=tank, tag="TI-101", name="1号罐温度", kind="temperature", unit="°C",
+        range_low=Decimal("-20"), range_high=Decimal("80"), h=Decimal("40"), hh=Decimal("50"),
+    )  # fmt: skip
+    w.tags["PI-201"] = plant.create_tag(
+        None, equipment=pump, tag="PI-201", name="泵出口压力", kind="pressure", unit="MPa",
+        range_low=Decimal("0"), range_high=Decimal("2.5"), h=Decimal("1.6"),
+    )  # fmt: skip
+    w.tags["LI-901"] = plant.create_tag(
+        None, equipment=west, tag="LI-901", name="西罐液位", kind="level", unit="m",
+        range_low=Decimal("0"), range_high=Decimal("20"), l=Decimal("1"), h=Decimal("18"),
+    )  # fmt: skip
+    w.links.append(plant.link(None, source=tank, target=pump, kind="material", medium="汽油"))
+    return w
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()

@@ -1,0 +1,2 @@
+app_name = "plant"
+urlpatterns: list = []

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("新建")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+    TRANSITION = "transition", _("状态变更")
+
+
+class AuditEntry(models.Model):
+    """One link of the tamper-evident audit chain. Never updated, never deleted.
+
+    Actor and object are stored as plain values, not foreign keys, so that deleting a user or a
+    record can never rewrite history (and so the hash stays verifiable).
+    """
+
+    seq = models.PositiveBigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor_id = models.BigIntegerField(_("操作人 ID"), null=True, blank=True)
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=20, choices=AuditAction.choices)
+    model = models.CharField(_("对象类型"), max_length=100, db_index=True)
+    object_id = models.CharField(_("对象 ID"), max_length=64, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    site_id = models.BigIntegerField(_("场所 ID"), null=True, blank=True, db_index=True)
+    changes = models.JSONField(_("变更内容"), default=dict)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.model}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """A single row locked by every append, so concurrent writers extend the chain in turn."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("审计链头")
