@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from anquan.platform.api import AUTH, install_error_handlers
+from anquan.org.auth import API_AUTH
+from anquan.platform.api import install_error_handlers
 
 api = NinjaAPI(
     title="Anquan API",
     version="1",
     description="安全生产平台 REST API。认证：会话（浏览器）或 `Authorization: Bearer <令牌>`。",
-    auth=AUTH,
+    auth=API_AUTH,
     urls_namespace="api",
     docs_url="/docs",
 )

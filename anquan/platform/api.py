@@ -1,4 +1,4 @@
-"""The base of every domain's API router: authentication, errors and pagination.
+"""The base of every domain's API router: error shape and pagination.
 
 Errors always have one shape, localised to the request's language::
 
@@ -16,26 +16,6 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination
-from ninja.security import HttpBearer, SessionAuth
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer aq_…`` — API tokens issued per user."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from anquan.org.services import authenticate_token  # org sits above platform
-
-        user = authenticate_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class CsrfSessionAuth(SessionAuth):
-    """The browser's session, with CSRF checked on writes."""
-
-
-AUTH = [TokenAuth(), CsrfSessionAuth(csrf=True)]
 
 
 class Page(PageNumberPagination):
