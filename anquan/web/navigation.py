@@ -3,25 +3,19 @@
     class PlantConfig(AppConfig):
         navigation = [NavItem(_("设备与测点"), "plant:browser", "bi-diagram-3", capability=PLANT_VIEW, order=20)]
 
+(NavItem lives in anquan.platform.navigation.)
+
 Modules that are not built yet declare nothing, so they are simply absent from the menu.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.urls import reverse
 
-
-@dataclass(frozen=True)
-class NavItem:
-    label: Any  # a lazy translation
-    url_name: str
-    icon: str = "bi-circle"
-    capability: str | None = None  # None: every signed-in user
-    order: int = 100
+from anquan.platform.navigation import NavItem
 
 
 def items_for(user: Any) -> list[dict[str, Any]]:
