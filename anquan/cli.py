@@ -1,12 +1,12 @@
 """``anquan``: the platform's command line.
 
-    anquan run [--host H] [--port P] [--task-workers N]   serve the platform and its task workers
-    anquan migrate                                        create or upgrade the database
-    anquan load-demo                                      load the demo site (once; keeps data)
-    anquan create-user USERNAME --role ROLE --scope ...   add a person
-    anquan audit verify                                   check the audit trail's hash chain
-    anquan worker                                         one background-task worker
-    anquan <any Django management command>                e.g. anquan shell, anquan check
+anquan run [--host H] [--port P] [--task-workers N]   serve the platform and its task workers
+anquan migrate                                        create or upgrade the database
+anquan load-demo                                      load the demo site (once; keeps data)
+anquan create-user USERNAME --role ROLE --scope ...   add a person
+anquan audit verify                                   check the audit trail's hash chain
+anquan worker                                         one background-task worker
+anquan <any Django management command>                e.g. anquan shell, anquan check
 """
 
 from __future__ import annotations
@@ -33,11 +33,16 @@ def _django(argv: list[str]) -> None:
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="anquan run", description="Serve the platform with its task workers.")
+    parser = argparse.ArgumentParser(
+        prog="anquan run", description="Serve the platform with its task workers."
+    )
     parser.add_argument("--host", default=os.environ.get("ANQUAN_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ANQUAN_PORT", "8000")))
     parser.add_argument(
-        "--task-workers", type=int, default=int(os.environ.get("ANQUAN_TASK_WORKERS", "1")), help="background workers"
+        "--task-workers",
+        type=int,
+        default=int(os.environ.get("ANQUAN_TASK_WORKERS", "1")),
+        help="background workers",
     )
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("ANQUAN_WEB_WORKERS", "1")))
     args = parser.parse_args(argv)
@@ -56,16 +61,27 @@ def _run(argv: list[str]) -> int:
     procs = [
         subprocess.Popen(
             [
-                exe, "-m", "uvicorn", "anquan.config.asgi:application",
-                "--host", args.host, "--port", str(args.port),
-                "--workers", str(args.web_workers), "--no-server-header",
-                "--log-level", settings.LOGGING["root"]["level"].lower(),
-            ]  # fmt: skip
+                exe,
+                "-m",
+                "uvicorn",
+                "anquan.config.asgi:application",
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.web_workers),
+                "--no-server-header",
+                "--log-level",
+                settings.LOGGING["root"]["level"].lower(),
+            ]
         )
     ]
     for _ in range(args.task_workers):
         procs.append(
-            subprocess.Popen([exe, "-m", "anquan.cli", "worker", "--queue-name", "*", "--no-reload", "--verbosity", "1"])
+            subprocess.Popen(
+                [exe, "-m", "anquan.cli", "worker", "--queue-name", "*", "--no-reload", "--verbosity", "1"]
+            )
         )
     print(f"Anquan 正在运行 / running: http://{args.host}:{args.port}/  (Ctrl-C 停止 / to stop)", flush=True)
 
@@ -81,7 +97,10 @@ def _run(argv: list[str]) -> int:
         while not stopping:
             for p in procs:
                 if p.poll() is not None:
-                    print(f"process {p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}", flush=True)
+                    print(
+                        f"process {p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:

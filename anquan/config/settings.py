@@ -92,11 +92,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db_url(
-        "ANQUAN_DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'anquan.sqlite3'}"
-    )
-}
+DATABASES = {"default": env.db_url("ANQUAN_DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'anquan.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process, the task workers and the stream read while one writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -176,5 +176,8 @@ def place_of_site(site: Any) -> Place:
 
 def place_of_team(team: Any) -> Place:
     return Place(
-        enterprise_id=team.area.site.enterprise_id, site_id=team.area.site_id, area_id=team.area_id, team_id=team.pk
+        enterprise_id=team.area.site.enterprise_id,
+        site_id=team.area.site_id,
+        area_id=team.area_id,
+        team_id=team.pk,
     )

@@ -30,7 +30,9 @@ class Enterprise(TimeStampedModel):
 class Site(TimeStampedModel):
     """A plant or park: the unit that may run on its own server."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="sites", verbose_name=_("企业"))
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="sites", verbose_name=_("企业")
+    )
     code = models.SlugField(_("编码"), max_length=40)
     name = models.CharField(_("名称"), max_length=120)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -145,7 +147,9 @@ class RoleAssignment(TimeStampedModel):
     site and enterprise), so one lookup path per level reaches every assignment below it.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("用户")
+    )
     role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
     level = models.CharField(_("范围级别"), max_length=20, choices=ScopeLevel.choices)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, verbose_name=_("企业"))
@@ -183,7 +187,9 @@ class RoleAssignment(TimeStampedModel):
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
     name = models.CharField(_("名称"), max_length=80)
     prefix = models.CharField(_("前缀"), max_length=8, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)

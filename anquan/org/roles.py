@@ -17,7 +17,16 @@ PLANT_ATTACH = "plant.attach"  # upload photos and documents to equipment
 AUDIT_VIEW = "audit.view"
 NOTIFY_MANAGE = "notifications.manage"  # channels, role preferences
 
-_ALL = {ORG_VIEW, PEOPLE_VIEW, PEOPLE_MANAGE, PLANT_VIEW, PLANT_CHANGE, PLANT_ATTACH, AUDIT_VIEW, NOTIFY_MANAGE}
+_ALL = {
+    ORG_VIEW,
+    PEOPLE_VIEW,
+    PEOPLE_MANAGE,
+    PLANT_VIEW,
+    PLANT_CHANGE,
+    PLANT_ATTACH,
+    AUDIT_VIEW,
+    NOTIFY_MANAGE,
+}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.WORKER: frozenset({ORG_VIEW, PLANT_VIEW}),

@@ -14,7 +14,10 @@ AREA_PATHS = Paths(site="site", area="pk")
 TEAM_PATHS = Paths(site="area__site", area="area", team="pk")
 USER_PATHS_BY_TEAM = Paths(team="team")
 USER_PATHS_BY_ASSIGNMENT = Paths(
-    enterprise="assignments__enterprise", site="assignments__site", area="assignments__area", team="assignments__team"
+    enterprise="assignments__enterprise",
+    site="assignments__site",
+    area="assignments__area",
+    team="assignments__team",
 )
 
 
@@ -37,7 +40,9 @@ def areas(viewer: Any) -> QuerySet[Area]:
 
 def teams(viewer: Any) -> QuerySet[Team]:
     access = Access.of(viewer)
-    return access.filter(Team.objects.select_related("area__site"), ORG_VIEW, Paths(site="area__site", area="area"))
+    return access.filter(
+        Team.objects.select_related("area__site"), ORG_VIEW, Paths(site="area__site", area="area")
+    )
 
 
 def people(viewer: Any) -> QuerySet[User]:

@@ -169,13 +169,20 @@ def _scope_fields(scope: Enterprise | Site | Area | Team) -> dict[str, Any]:
             "enterprise": scope.area.site.enterprise,
         }
     if isinstance(scope, Area):
-        return {"level": ScopeLevel.AREA, "area": scope, "site": scope.site, "enterprise": scope.site.enterprise}
+        return {
+            "level": ScopeLevel.AREA,
+            "area": scope,
+            "site": scope.site,
+            "enterprise": scope.site.enterprise,
+        }
     if isinstance(scope, Site):
         return {"level": ScopeLevel.SITE, "site": scope, "enterprise": scope.enterprise}
     return {"level": ScopeLevel.ENTERPRISE, "enterprise": scope}
 
 
-def assign_role(actor: Any, *, user: User, role: str, scope: Enterprise | Site | Area | Team) -> RoleAssignment:
+def assign_role(
+    actor: Any, *, user: User, role: str, scope: Enterprise | Site | Area | Team
+) -> RoleAssignment:
     if role not in Role.values:
         raise ValidationError({"role": _("未知的角色：%(role)s") % {"role": role}})
     fields = _scope_fields(scope)
@@ -215,7 +222,9 @@ def revoke_role(actor: Any, assignment: RoleAssignment) -> None:
 
 
 # --- API tokens ------------------------------------------------------------------------------
-def issue_api_token(actor: Any, *, user: User, name: str, expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+def issue_api_token(
+    actor: Any, *, user: User, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
     """A new token for ``user``; the raw token is returned once and never stored."""
     if actor is not None and actor.pk != user.pk:
         _require(actor, PEOPLE_MANAGE, _user_place(user) or _any_assignment_place(user))
@@ -226,7 +235,11 @@ def issue_api_token(actor: Any, *, user: User, name: str, expires_at: dt.datetim
     raw = ApiToken.generate()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name.strip(), prefix=raw[3:11], token_hash=ApiToken.hash(raw), expires_at=expires_at
+            user=user,
+            name=name.strip(),
+            prefix=raw[3:11],
+            token_hash=ApiToken.hash(raw),
+            expires_at=expires_at,
         )
         audit.record_create(actor, token)
     return token, raw

@@ -66,7 +66,9 @@ KINDS: dict[str, KindSpec] = {
     MeasurementKind.HYDROGEN: KindSpec(("%LEL", "ppm", "%vol"), "AI", MeasurementKind.HYDROGEN.label),
     MeasurementKind.VIBRATION: KindSpec(("mm/s", "µm", "g"), "VI", MeasurementKind.VIBRATION.label),
     MeasurementKind.MOTOR_CURRENT: KindSpec(("A",), "II", MeasurementKind.MOTOR_CURRENT.label),
-    MeasurementKind.COOLING_WATER_FLOW: KindSpec(("m³/h", "t/h"), "FI", MeasurementKind.COOLING_WATER_FLOW.label),
+    MeasurementKind.COOLING_WATER_FLOW: KindSpec(
+        ("m³/h", "t/h"), "FI", MeasurementKind.COOLING_WATER_FLOW.label
+    ),
     MeasurementKind.WIND_SPEED: KindSpec(("m/s",), "SI", MeasurementKind.WIND_SPEED.label),
 }
 

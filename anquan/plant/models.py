@@ -44,12 +44,19 @@ class Unit(TimeStampedModel):
 class Equipment(TimeStampedModel):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("区域"))
     unit = models.ForeignKey(
-        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="equipment", verbose_name=_("装置单元")
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="equipment",
+        verbose_name=_("装置单元"),
     )
     code = models.CharField(_("位号"), max_length=40, help_text=_("如 T-101、P-201"))
     name = models.CharField(_("名称"), max_length=120)
     type = models.CharField(_("类型"), max_length=30, choices=EquipmentType.choices)
-    status = models.CharField(_("状态"), max_length=20, choices=EquipmentStatus.choices, default=EquipmentStatus.IN_SERVICE)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=EquipmentStatus.choices, default=EquipmentStatus.IN_SERVICE
+    )
     model = models.CharField(_("型号"), max_length=80, blank=True)
     manufacturer = models.CharField(_("制造商"), max_length=120, blank=True)
     install_date = models.DateField(_("安装日期"), null=True, blank=True)
@@ -100,7 +107,9 @@ LIMIT_ORDER = (LimitLevel.LL, LimitLevel.L, LimitLevel.H, LimitLevel.HH)
 
 
 class SensorTag(TimeStampedModel):
-    equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="tags", verbose_name=_("设备"))
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.PROTECT, related_name="tags", verbose_name=_("设备")
+    )
     tag = models.CharField(_("位号"), max_length=60, help_text=_("如 TI-101，场所内唯一"))
     site = models.ForeignKey("org.Site", on_delete=models.PROTECT, related_name="+", editable=False)
     name = models.CharField(_("名称"), max_length=120)
@@ -113,10 +122,18 @@ class SensorTag(TimeStampedModel):
     h = models.DecimalField(_("高限"), max_digits=14, decimal_places=4, null=True, blank=True)
     l = models.DecimalField(_("低限"), max_digits=14, decimal_places=4, null=True, blank=True)  # noqa: E741
     ll = models.DecimalField(_("低低限"), max_digits=14, decimal_places=4, null=True, blank=True)
-    hh_priority = models.CharField(_("高高限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.HIGH)
-    h_priority = models.CharField(_("高限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW)
-    l_priority = models.CharField(_("低限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW)
-    ll_priority = models.CharField(_("低低限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.HIGH)
+    hh_priority = models.CharField(
+        _("高高限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.HIGH
+    )
+    h_priority = models.CharField(
+        _("高限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW
+    )
+    l_priority = models.CharField(
+        _("低限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW
+    )
+    ll_priority = models.CharField(
+        _("低低限优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.HIGH
+    )
     description = models.TextField(_("说明"), blank=True)
 
     class Meta:
@@ -172,8 +189,12 @@ class SensorTag(TimeStampedModel):
 class ProcessLink(TimeStampedModel):
     """A directed edge of the process topology: ``source`` feeds ``target``."""
 
-    source = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="outgoing", verbose_name=_("上游设备"))
-    target = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="incoming", verbose_name=_("下游设备"))
+    source = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="outgoing", verbose_name=_("上游设备")
+    )
+    target = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="incoming", verbose_name=_("下游设备")
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=LinkKind.choices, default=LinkKind.MATERIAL)
     medium = models.CharField(_("介质"), max_length=60, blank=True)
     description = models.CharField(_("说明"), max_length=200, blank=True)
@@ -182,7 +203,9 @@ class ProcessLink(TimeStampedModel):
         ordering = ["source__code", "target__code"]
         constraints = [
             models.UniqueConstraint(fields=["source", "target", "kind"], name="plant_link_unique"),
-            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="plant_link_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="plant_link_not_self"
+            ),
         ]
         verbose_name = _("工艺连接")
         verbose_name_plural = _("工艺连接")

@@ -21,7 +21,9 @@ def units(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Unit]:
 
 
 def equipment(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Equipment]:
-    qs = Equipment.objects.select_related("area__site", "unit", "responsible").annotate(tag_count=Count("tags"))
+    qs = Equipment.objects.select_related("area__site", "unit", "responsible").annotate(
+        tag_count=Count("tags")
+    )
     return Access.of(viewer).filter(qs, capability, EQUIPMENT_PATHS)
 
 

@@ -77,7 +77,9 @@ def create_equipment(actor: Any, *, area: Area, **fields: Any) -> Equipment:
         publish(events.EquipmentCreated(equipment_id=eq.pk, actor_id=_actor_id(actor)))
         if eq.responsible_id:
             publish(
-                events.ResponsiblePersonAssigned(equipment_id=eq.pk, user_id=eq.responsible_id, actor_id=_actor_id(actor))
+                events.ResponsiblePersonAssigned(
+                    equipment_id=eq.pk, user_id=eq.responsible_id, actor_id=_actor_id(actor)
+                )
             )
     return eq
 
@@ -99,7 +101,11 @@ def update_equipment(actor: Any, eq: Equipment, **changes: Any) -> Equipment:
         eq.save()
         entry = audit.record_update(actor, eq, before)
         if entry:
-            publish(events.EquipmentChanged(equipment_id=eq.pk, fields=tuple(entry.changes), actor_id=_actor_id(actor)))
+            publish(
+                events.EquipmentChanged(
+                    equipment_id=eq.pk, fields=tuple(entry.changes), actor_id=_actor_id(actor)
+                )
+            )
             if "responsible" in entry.changes and eq.responsible_id:
                 publish(
                     events.ResponsiblePersonAssigned(
@@ -162,7 +168,13 @@ def delete_tag(actor: Any, tag: SensorTag) -> None:
 
 # --- Topology --------------------------------------------------------------------------------
 def link(
-    actor: Any, *, source: Equipment, target: Equipment, kind: str = "material", medium: str = "", description: str = ""
+    actor: Any,
+    *,
+    source: Equipment,
+    target: Equipment,
+    kind: str = "material",
+    medium: str = "",
+    description: str = "",
 ) -> ProcessLink:
     _require(actor, source.area)
     _require(actor, target.area)

@@ -65,7 +65,11 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> dict[str, list[s
     out: dict[str, list[str]] = {}
     for err in errors:
         # ninja prefixes locations with the parameter source and name, e.g. ("body", "payload", "code")
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "payload", "filters")]
+        loc = [
+            str(p)
+            for p in err.get("loc", ())
+            if p not in ("body", "query", "path", "form", "payload", "filters")
+        ]
         key = ".".join(loc) or "__all__"
         out.setdefault(key, []).append(_pydantic_message(err))
     return out
@@ -77,7 +81,9 @@ def field_errors_from_django(exc: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(m) for m in exc.messages]}
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str, errors: Any = None) -> HttpResponse:
+def error_response(
+    api: NinjaAPI, request: HttpRequest, status: int, detail: str, errors: Any = None
+) -> HttpResponse:
     body: dict[str, Any] = {"detail": detail}
     if errors:
         body["errors"] = errors
@@ -87,7 +93,9 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        return error_response(api, request, 422, _("输入有误，请检查后重试。"), field_errors_from_pydantic(exc.errors))
+        return error_response(
+            api, request, 422, _("输入有误，请检查后重试。"), field_errors_from_pydantic(exc.errors)
+        )
 
     @api.exception_handler(ValidationError)
     def domain_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -108,5 +116,3 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response(api, request, exc.status_code, str(exc))
-
-

@@ -56,3 +56,6 @@ class AuditHead(models.Model):
 
     class Meta:
         verbose_name = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"

@@ -25,5 +25,10 @@ def items_for(user: Any) -> list[dict[str, Any]]:
     entries: list[NavItem] = []
     for config in apps.get_app_configs():
         entries.extend(getattr(config, "navigation", []))
-    visible = [e for e in sorted(entries, key=lambda e: e.order) if e.capability is None or access.can(e.capability)]
-    return [{"label": e.label, "url": reverse(e.url_name), "icon": e.icon, "url_name": e.url_name} for e in visible]
+    visible = [
+        e for e in sorted(entries, key=lambda e: e.order) if e.capability is None or access.can(e.capability)
+    ]
+    return [
+        {"label": e.label, "url": reverse(e.url_name), "icon": e.icon, "url_name": e.url_name}
+        for e in visible
+    ]

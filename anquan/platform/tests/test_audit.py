@@ -14,7 +14,10 @@ def test_every_write_through_a_service_extends_the_chain_and_verifies() -> None:
     org.create_site(None, enterprise=ent, code="s1", name="场所一")
 
     entries = list(AuditEntry.objects.order_by("seq"))
-    assert [(e.seq, e.action, e.model) for e in entries] == [(1, "create", "org.enterprise"), (2, "create", "org.site")]
+    assert [(e.seq, e.action, e.model) for e in entries] == [
+        (1, "create", "org.enterprise"),
+        (2, "create", "org.site"),
+    ]
     assert entries[0].prev_hash == audit.GENESIS
     assert entries[1].prev_hash == entries[0].hash
     assert audit.verify().ok

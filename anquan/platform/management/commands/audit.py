@@ -21,7 +21,9 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="entry", disable=options["verbosity"] == 0) as bar:
             result = audit.verify(progress=bar.update)
         if result.ok:
-            self.stdout.write(self.style.SUCCESS(_("审计链完整：已校验 %(n)d 条记录。") % {"n": result.checked}))
+            self.stdout.write(
+                self.style.SUCCESS(_("审计链完整：已校验 %(n)d 条记录。") % {"n": result.checked})
+            )
             return
         self.stderr.write(
             self.style.ERROR(
