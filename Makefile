@@ -41,11 +41,11 @@ anquan/web/static/vendor/.stamp: package.json package-lock.json scripts/vendor_a
 	touch $@
 
 messages: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d anquan/locale -D django --use-fuzzy 2>/dev/null || $(BIN)/pybabel compile -d anquan/locale -D django
+	@if ls anquan/locale/*/LC_MESSAGES/django.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d anquan/locale -D django; fi
 
 check: setup-dev
-	$(BIN)/ruff check anquan benchmarks
-	$(BIN)/ruff format --check anquan benchmarks
+	$(BIN)/ruff check anquan
+	$(BIN)/ruff format --check anquan
 	$(BIN)/mypy anquan
 	$(BIN)/lint-imports
 	ANQUAN_DATA_DIR=$$(mktemp -d) $(BIN)/anquan makemigrations --check --dry-run
