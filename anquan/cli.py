@@ -73,7 +73,7 @@ def _run(argv: list[str]) -> int:
                 str(args.web_workers),
                 "--no-server-header",
                 "--log-level",
-                settings.LOGGING["root"]["level"].lower(),
+                settings.LOG_LEVEL.lower(),
             ]
         )
     ]
@@ -97,10 +97,7 @@ def _run(argv: list[str]) -> int:
         while not stopping:
             for p in procs:
                 if p.poll() is not None:
-                    print(
-                        f"process {p.args[2] if len(p.args) > 2 else p.args} exited with {p.returncode}",
-                        flush=True,
-                    )
+                    print(f"process {p.pid} exited with {p.returncode}", flush=True)
                     stopping = True
             time.sleep(0.5)
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -165,7 +166,7 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = Path(env.str("ANQUAN_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
 ATTACHMENT_STORAGE = env.str("ANQUAN_ATTACHMENT_STORAGE", default="local")  # local | s3
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -213,12 +214,13 @@ DEFAULT_FROM_EMAIL = env.str("ANQUAN_EMAIL_FROM", default="anquan@localhost")
 EMAIL_TIMEOUT = 10
 
 # --- Logging ---------------------------------------------------------------------------------
+LOG_LEVEL = env.str("ANQUAN_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("ANQUAN_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

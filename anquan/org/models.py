@@ -137,7 +137,7 @@ class User(AbstractUser):
         return self.name or self.username
 
     def audit_site_id(self) -> int | None:
-        return self.team.area.site_id if self.team_id else None
+        return self.team.area.site_id if self.team is not None else None
 
 
 class RoleAssignment(TimeStampedModel):
@@ -178,7 +178,7 @@ class RoleAssignment(TimeStampedModel):
 
     @property
     def scope(self) -> Enterprise | Site | Area | Team:
-        return getattr(self, self.level)  # type: ignore[no-any-return]
+        return getattr(self, self.level)
 
     def audit_site_id(self) -> int | None:
         return self.site_id

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -87,8 +88,8 @@ class Equipment(TimeStampedModel):
         return self.area.site_id
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.unit_id and self.area_id and self.unit.area_id != self.area_id:
+        errors: dict[str, Any] = {}
+        if self.unit is not None and self.area_id and self.unit.area_id != self.area_id:
             errors["unit"] = _("装置单元必须属于设备所在的区域。")
         if (self.map_x is None) != (self.map_y is None):
             errors["map_x"] = _("平面图坐标需要同时填写 X 和 Y。")
@@ -158,7 +159,7 @@ class SensorTag(TimeStampedModel):
         return out
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         spec = KINDS.get(self.kind)
         if spec and self.unit not in spec.units:
             errors["unit"] = _("%(kind)s 的工程单位应为：%(units)s") % {

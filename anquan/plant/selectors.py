@@ -42,7 +42,7 @@ def editable_equipment(viewer: Any) -> QuerySet[Equipment]:
     return equipment(viewer, PLANT_CHANGE)
 
 
-def topology(viewer: Any, site_id: int) -> dict[str, list[dict[str, Any]]]:
+def topology(viewer: Any, site_id: int) -> dict[str, list[Any]]:
     """Nodes and edges of a site's process topology as the viewer may see it (for the graph)."""
     nodes = list(
         equipment(viewer)

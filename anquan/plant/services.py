@@ -47,7 +47,7 @@ def _check_responsible(responsible: User | None, area: Area) -> None:
     if not responsible.is_active:
         raise ValidationError({"responsible": _("责任人账号已停用。")})
     sites = set(responsible.assignments.values_list("site_id", flat=True))
-    team_site = responsible.team.area.site_id if responsible.team_id else None
+    team_site = responsible.team.area.site_id if responsible.team is not None else None
     enterprises = set(responsible.assignments.values_list("enterprise_id", flat=True))
     if area.site_id not in sites and team_site != area.site_id and area.site.enterprise_id not in enterprises:
         raise ValidationError({"responsible": _("责任人必须是本场所的人员。")})
