@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves the API docs (Swagger UI) from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "anquan.platform",
@@ -212,6 +213,14 @@ TASKS = {
 vars().update(env.email_url("ANQUAN_EMAIL_URL", default="smtp://127.0.0.1:25"))
 DEFAULT_FROM_EMAIL = env.str("ANQUAN_EMAIL_FROM", default="anquan@localhost")
 EMAIL_TIMEOUT = 10
+
+# --- Notifications ---------------------------------------------------------------------------
+# Attempts per e-mail or robot delivery before it is marked failed (back-off 30 s, 2 min, 8 min,
+# 30 min, then 2 h between them).
+ANQUAN_NOTIFY_MAX_ATTEMPTS = env.int("ANQUAN_NOTIFY_MAX_ATTEMPTS", default=6)
+# The address people reach Anquan at (e.g. https://anquan.example.cn): links in e-mails and IM
+# messages are made absolute with it; without it they carry no link.
+ANQUAN_PUBLIC_URL = env.str("ANQUAN_PUBLIC_URL", default="")
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("ANQUAN_LOG_LEVEL", default="INFO")

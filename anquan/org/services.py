@@ -150,6 +150,20 @@ def set_password(actor: Any, user: User, password: str) -> None:
         audit.record(actor, audit.AuditAction.UPDATE, user, {"password": ["***", "***"]})
 
 
+def set_preferred_language(actor: Any, user: User, language: str) -> User:
+    """A person's UI language: their own choice, or set for them by a PEOPLE_MANAGE holder."""
+    if actor is None or actor.pk != user.pk:
+        _require(actor, PEOPLE_MANAGE, _user_place(user) or _any_assignment_place(user))
+    if language not in dict(User._meta.get_field("preferred_language").choices or []):
+        raise ValidationError({"preferred_language": _("不支持的界面语言：%(v)s") % {"v": language}})
+    with transaction.atomic():
+        before = audit.snapshot(user)
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        audit.record_update(actor, user, before)
+    return user
+
+
 def _any_assignment_place(user: User) -> Place | None:
     a = user.assignments.first()
     return _assignment_place(a) if a else None

@@ -17,6 +17,13 @@ class EquipmentChanged(Event):
 
 
 @dataclass(frozen=True)
+class EquipmentDeleted(Event):
+    equipment_id: int
+    site_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
 class ResponsiblePersonAssigned(Event):
     equipment_id: int
     user_id: int

@@ -177,8 +177,8 @@ class SensorTag(TimeStampedModel):
                         continue
                     if not (self.range_low <= value <= self.range_high):
                         errors[level.value] = _("报警限必须在量程 %(lo)s ~ %(hi)s 之内。") % {
-                            "lo": self.range_low.normalize(),
-                            "hi": self.range_high.normalize(),
+                            "lo": f"{self.range_low.normalize():f}",
+                            "hi": f"{self.range_high.normalize():f}",
                         }
                     elif previous and value <= previous[1]:
                         errors[level.value] = _("报警限须满足 低低 < 低 < 高 < 高高。")

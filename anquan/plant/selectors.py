@@ -4,16 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from anquan.org import selectors as org_selectors
 from anquan.org.access import Access, Paths
+from anquan.org.models import Area, Site, User
 from anquan.org.roles import PLANT_CHANGE, PLANT_VIEW
 from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
 
+AREA_PATHS = Paths(site="site", area="pk")
 UNIT_PATHS = Paths(site="area__site", area="area")
 EQUIPMENT_PATHS = Paths(site="area__site", area="area")
 TAG_PATHS = Paths(site="equipment__area__site", area="equipment__area")
 LINK_PATHS = Paths(site="source__area__site", area="source__area")
+
+
+def sites(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Site]:
+    """Sites of the organisation the viewer sees in which ``capability`` reaches something."""
+    ids = Access.of(viewer).site_ids(capability)
+    qs = org_selectors.sites(viewer)
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def areas(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Area]:
+    """Areas whose plant the viewer may see (or, with PLANT_CHANGE, change)."""
+    return Access.of(viewer).filter(Area.objects.select_related("site"), capability, AREA_PATHS)
+
+
+def responsible_candidates(viewer: Any, site: Site) -> QuerySet[User]:
+    """Active people of ``site`` the viewer may see: who can be made responsible for equipment."""
+    of_site = (
+        Q(team__area__site=site)
+        | Q(assignments__site=site)
+        | Q(assignments__level="enterprise", assignments__enterprise_id=site.enterprise_id)
+    )
+    return org_selectors.people(viewer).filter(of_site, is_active=True).distinct()
 
 
 def units(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Unit]:

@@ -53,6 +53,18 @@ def _check_responsible(responsible: User | None, area: Area) -> None:
         raise ValidationError({"responsible": _("责任人必须是本场所的人员。")})
 
 
+def _check_code_free(eq: Equipment) -> None:
+    taken = Equipment.objects.filter(area_id=eq.area_id, code=eq.code).exclude(pk=eq.pk)
+    if eq.code and taken.exists():
+        raise ValidationError({"code": _("该区域已有位号为 %(code)s 的设备。") % {"code": eq.code}})
+
+
+def _check_tag_free(tag: SensorTag) -> None:
+    taken = SensorTag.objects.filter(site_id=tag.site_id, tag=tag.tag).exclude(pk=tag.pk)
+    if tag.tag and taken.exists():
+        raise ValidationError({"tag": _("本场所已有位号为 %(tag)s 的测点。") % {"tag": tag.tag}})
+
+
 # --- Units -----------------------------------------------------------------------------------
 def create_unit(actor: Any, *, area: Area, code: str, name: str, description: str = "") -> Unit:
     _require(actor, area)
@@ -71,6 +83,7 @@ def create_equipment(actor: Any, *, area: Area, **fields: Any) -> Equipment:
     _check_responsible(fields.get("responsible"), area)
     with transaction.atomic():
         eq = Equipment(area=area, **fields)
+        _check_code_free(eq)
         eq.full_clean()
         eq.save()
         audit.record_create(actor, eq)
@@ -97,6 +110,7 @@ def update_equipment(actor: Any, eq: Equipment, **changes: Any) -> Equipment:
             _check_responsible(eq.responsible, eq.area)
         if eq.area.site_id != Area.objects.get(pk=before["area"]).site_id:
             raise ValidationError({"area": _("设备不能移动到其他场所。")})
+        _check_code_free(eq)
         eq.full_clean()
         eq.save()
         entry = audit.record_update(actor, eq, before)
@@ -123,7 +137,11 @@ def delete_equipment(actor: Any, eq: Equipment) -> None:
         for link in ProcessLink.objects.filter(source=eq) | ProcessLink.objects.filter(target=eq):
             _unlink(actor, link)
         audit.record_delete(actor, eq)
+        equipment_id, site_id = eq.pk, eq.area.site_id
         eq.delete()
+        publish(
+            events.EquipmentDeleted(equipment_id=equipment_id, site_id=site_id, actor_id=_actor_id(actor))
+        )
 
 
 # --- Sensor tags -----------------------------------------------------------------------------
@@ -132,6 +150,7 @@ def create_tag(actor: Any, *, equipment: Equipment, **fields: Any) -> SensorTag:
     _require(actor, equipment.area)
     with transaction.atomic():
         tag = SensorTag(equipment=equipment, site_id=equipment.area.site_id, **fields)
+        _check_tag_free(tag)
         tag.full_clean()
         tag.save()
         audit.record_create(actor, tag)
@@ -139,7 +158,8 @@ def create_tag(actor: Any, *, equipment: Equipment, **fields: Any) -> SensorTag:
     return tag
 
 
-def update_tag(actor: Any, tag: SensorTag, **changes: Any) -> SensorTag:
+def update_tag(actor: Any, tag: SensorTag, /, **changes: Any) -> SensorTag:
+    """Change ``tag``; ``changes`` may rename it (``tag="TI-102"``), hence positional-only."""
     _check_fields(changes, (*TAG_FIELDS, "equipment"))
     _require(actor, tag.equipment.area)
     if "equipment" in changes:
@@ -150,6 +170,7 @@ def update_tag(actor: Any, tag: SensorTag, **changes: Any) -> SensorTag:
         before = audit.snapshot(tag)
         for field, value in changes.items():
             setattr(tag, field, value)
+        _check_tag_free(tag)
         tag.full_clean()
         tag.save()
         if audit.record_update(actor, tag, before):
@@ -180,6 +201,8 @@ def link(
     _require(actor, target.area)
     with transaction.atomic():
         pl = ProcessLink(source=source, target=target, kind=kind, medium=medium, description=description)
+        if ProcessLink.objects.filter(source=source, target=target, kind=kind).exists():
+            raise ValidationError({"target": _("这两台设备之间已有同类型的连接。")})
         pl.full_clean()
         pl.save()
         audit.record_create(actor, pl)

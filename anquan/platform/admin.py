@@ -50,3 +50,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The attachments subpackage's admin (admin autodiscovery only imports this module).
+from anquan.platform.attachments import admin as _attachments_admin  # noqa: E402, F401

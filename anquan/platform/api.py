@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -44,8 +45,8 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         "date_parsing": _("请输入有效的日期（YYYY-MM-DD）。"),
         "datetime_parsing": _("请输入有效的时间（ISO 8601）。"),
         "datetime_from_date_parsing": _("请输入有效的时间（ISO 8601）。"),
-        "enum": _("无效的选项，可选值：%(v)s") % {"v": ctx.get("expected")},
-        "literal_error": _("无效的选项，可选值：%(v)s") % {"v": ctx.get("expected")},
+        "enum": _("无效的选项，可选值：%(v)s") % {"v": _choices(ctx)},
+        "literal_error": _("无效的选项，可选值：%(v)s") % {"v": _choices(ctx)},
         "greater_than": _("必须大于 %(v)s。") % {"v": ctx.get("gt")},
         "greater_than_equal": _("必须大于或等于 %(v)s。") % {"v": ctx.get("ge")},
         "less_than": _("必须小于 %(v)s。") % {"v": ctx.get("lt")},
@@ -57,8 +58,31 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         "list_type": _("必须是列表。"),
         "extra_forbidden": _("不允许的字段。"),
         "value_error": _("无效的值：%(m)s") % {"m": ctx.get("error", "")},
+        "int_from_float": _("请输入整数。"),
+        "bool_type": _("请输入 true 或 false。"),
+        "date_type": _("请输入有效的日期（YYYY-MM-DD）。"),
+        "datetime_type": _("请输入有效的时间（ISO 8601）。"),
+        "decimal_max_digits": _("数字最多 %(n)s 位。") % {"n": ctx.get("max_digits")},
+        "decimal_max_places": _("小数最多 %(n)s 位。") % {"n": ctx.get("decimal_places")},
+        "decimal_whole_digits": _("整数部分最多 %(n)s 位。") % {"n": ctx.get("whole_digits")},
+        "too_short": _("至少需要 %(n)s 项。") % {"n": ctx.get("min_length")},
+        "too_long": _("最多 %(n)s 项。") % {"n": ctx.get("max_length")},
+        "string_pattern_mismatch": _("格式不正确。"),
+        "model_type": _("必须是 JSON 对象。"),
+        "int_type_from_bool": _("请输入整数。"),
     }
     return messages.get(kind, _("无效的值。"))
+
+
+def _choices(ctx: dict[str, Any]) -> str:
+    """pydantic lists the choices as "'a', 'b' or 'c'"; list them without the English "or"."""
+    return str(ctx.get("expected", "")).replace(" or ", ", ")
+
+
+# ninja's own English messages for errors it raises before a view runs.
+NINJA_HTTP_MESSAGES = {
+    "Cannot parse request body": _lazy("请求体不是有效的 JSON。"),
+}
 
 
 def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -115,4 +139,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        for english, localised in NINJA_HTTP_MESSAGES.items():
+            if str(exc).startswith(english):
+                return error_response(
+                    api, request, exc.status_code, str(localised), {"__all__": [str(localised)]}
+                )
         return error_response(api, request, exc.status_code, str(exc))

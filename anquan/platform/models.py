@@ -59,3 +59,9 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+# Attachments live in their own subpackage but belong to the platform app.
+from anquan.platform.attachments.models import Attachment, AttachmentKind  # noqa: E402
+
+__all__ = ["Attachment", "AttachmentKind", "AuditAction", "AuditEntry", "AuditHead", "TimeStampedModel"]

@@ -1,6 +1,13 @@
 from django.urls import include, path
 
+from anquan.web import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("language/", views.language, name="language"),
     path("people/", include("anquan.org.web.urls")),
     path("plant/", include("anquan.plant.web.urls")),
     path("notifications/", include("anquan.notifications.web.urls")),

@@ -1,0 +1,58 @@
+"""The demo logins, for ``anquan run`` and ``anquan load-demo`` to print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.utils import OperationalError, ProgrammingError
+
+from anquan.demo import site as demo
+from anquan.org.models import Enterprise, RoleAssignment, User
+
+
+def demo_logins() -> list[tuple[str, str, str, str]]:
+    """(username, name, role, scope) of each active demo user, in the order of ``site.PEOPLE``.
+
+    Empty when the demo site is not loaded, and also when the database has no tables yet.
+    Roles and scopes are what the user holds now in the demo enterprise (an administrator may
+    have changed them since loading).
+    """
+    try:
+        # A savepoint, so that a missing table does not break a surrounding transaction (PostgreSQL).
+        with transaction.atomic():
+            return _logins()
+    except (OperationalError, ProgrammingError):  # not migrated yet
+        return []
+
+
+def _logins() -> list[tuple[str, str, str, str]]:
+    enterprise = Enterprise.objects.filter(code=demo.ENTERPRISE["code"]).first()
+    if enterprise is None:
+        return []
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=[p.username for p in demo.PEOPLE], is_active=True)
+    }
+    assignments: dict[int, list[RoleAssignment]] = {}
+    held = RoleAssignment.objects.filter(enterprise=enterprise, user__in=users.values())
+    for a in held.select_related("enterprise", "site", "area", "team").order_by("pk"):
+        assignments.setdefault(a.user_id, []).append(a)
+    out = []
+    for spec in demo.PEOPLE:
+        user = users.get(spec.username)
+        mine = assignments.get(user.pk, []) if user else []
+        if user is None or not mine:
+            continue
+        roles = _unique(str(a.get_role_display()) for a in mine)
+        scopes = _unique(str(a.scope) for a in mine)
+        out.append((user.username, user.name, "、".join(roles), "、".join(scopes)))
+    return out
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen

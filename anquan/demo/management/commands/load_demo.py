@@ -1,0 +1,92 @@
+"""``anquan load-demo``: load the demo site once; later runs keep whatever is there."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from anquan.demo import loader
+from anquan.demo import site as demo
+from anquan.demo.logins import demo_logins
+from anquan.org.models import Area, RoleAssignment, Site, Team, User
+from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
+
+
+class Command(BaseCommand):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        self.help = _("加载演示场所（危化品储运园区）。已加载时不做任何更改。")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-logins", action="store_true", help=_("不打印演示账号表"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = options["verbosity"]
+        if loader.is_loaded():
+            if verbosity:
+                self.stdout.write(
+                    _("演示场所已加载（企业编码 %(code)s），未做任何更改。")
+                    % {"code": demo.ENTERPRISE["code"]}
+                )
+            return
+        bar = tqdm(
+            total=demo.Counts().total,
+            desc=_("加载演示场所"),
+            unit=_("条"),
+            disable=verbosity == 0,
+            file=sys.stderr,
+            leave=False,
+        )
+        try:
+            with bar:
+                enterprise = loader.load(progress=bar.update)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        if verbosity:
+            site = Site.objects.get(enterprise=enterprise, code=demo.SITE["code"])
+            self._summary(site)
+            if not options["no_logins"]:
+                self._logins()
+
+    def _summary(self, site: Site) -> None:
+        counts = [
+            (_("区域"), Area.objects.filter(site=site).count()),
+            (_("装置单元"), Unit.objects.filter(area__site=site).count()),
+            (_("班组"), Team.objects.filter(area__site=site).count()),
+            (_("人员"), User.objects.filter(assignments__enterprise=site.enterprise).distinct().count()),
+            (_("设备"), Equipment.objects.filter(area__site=site).count()),
+            (_("测点"), SensorTag.objects.filter(site=site).count()),
+            (_("工艺连接"), ProcessLink.objects.filter(source__area__site=site).count()),
+            (_("角色分配"), RoleAssignment.objects.filter(enterprise=site.enterprise).count()),
+        ]  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("已加载演示场所：%(enterprise)s · %(site)s") % {"enterprise": site.enterprise, "site": site}
+            )
+        )
+        self.stdout.write("  " + " · ".join(f"{label} {n}" for label, n in counts))
+
+    def _logins(self) -> None:
+        rows = demo_logins()
+        header = (_("用户名"), _("姓名"), _("角色"), _("范围"))
+        widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
+        self.stdout.write("")
+        self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": demo.DEMO_PASSWORD})
+        for row in [header, *rows]:
+            cells = [_pad(row[i], widths[i]) for i in range(3)]
+            self.stdout.write("  " + "  ".join([*cells, row[3]]))
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
