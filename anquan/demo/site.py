@@ -303,7 +303,7 @@ EQUIPMENT: tuple[EquipmentSpec, ...] = (
     EquipmentSpec("loading-bay", "truck-loading", "GD-306", "装车站东侧可燃气体探测器", E.GAS_DETECTOR, CATALYTIC,
                   GAS_DETECTOR_MAKER, dt.date(2022, 9, 1), "pengfei", "化学品蒸气", 362, 75),
     # Hydrogen unit: electrolyser -> compressor -> buffer tank -> flange/valve group -> supply line.
-    EquipmentSpec("hydrogen", "electrolysis", "EL-401", "碱性水电解槽", E.ELECTROLYZER, "ALK-1000 常压/加压碱性电解槽，1000 Nm³/h，1.6 MPa",
+    EquipmentSpec("hydrogen", "electrolysis", "EL-401", "碱性水电解槽", E.ELECTROLYZER, "ALK-1000 加压碱性电解槽，1000 Nm³/h，1.6 MPa",
                   "中船（邯郸）派瑞氢能科技有限公司", dt.date(2023, 10, 26), "zhangwei", "氢气、氧气、30% KOH 溶液", 50, 200),
     EquipmentSpec("hydrogen", "compression", "C-402", "氢气压缩机", E.COMPRESSOR, "2D12-17/15-40 对称平衡往复式压缩机，6 kV 250 kW，额定电流 29 A",
                   "沈阳远大压缩机有限公司", dt.date(2023, 10, 26), "zhangwei", "氢气", 95, 200),
@@ -413,7 +413,10 @@ LOW, MEDIUM, HIGH = AlarmPriority.LOW, AlarmPriority.MEDIUM, AlarmPriority.HIGH
 # ambient oxygen deficiency 19.5 %vol, enrichment 23.5 %vol.
 GAS_FIRST, GAS_SECOND = "25", "50"  # %LEL, GB/T 50493-2019 §5.5.2
 GAS_PRIORITIES = {"h": MEDIUM, "hh": HIGH}  # first alarm medium, second alarm high
-H2S_FIRST, H2S_SECOND = "10", "20"  # ppm, GB/T 50493-2019 §5.5.2 with GBZ 2.1-2019 (H₂S MAC 10 mg/m³)
+# H₂S 10 / 20 ppm: the set points common in Chinese refineries and storage parks. GB/T 50493-2019
+# §5.5.2 asks first ≤ 100 % and second ≤ 200 % of the OEL; GBZ 2.1-2019 gives H₂S MAC 10 mg/m³
+# (≈ 7 ppm), so a stricter site would set 7 / 14 ppm.
+H2S_FIRST, H2S_SECOND = "10", "20"  # ppm
 O2_LOW, O2_HIGH = "19.5", "23.5"  # %vol, GB/T 50493-2019 §5.5.2 (欠氧 / 过氧)
 O2_PRIORITIES = {"l": MEDIUM, "h": MEDIUM}
 # Rotating machines: ISO 10816-3 (now ISO 20816-3) group 2 (15–300 kW), velocity r.m.s.
@@ -435,7 +438,8 @@ def _level_limits(height: Decimal) -> tuple[str, str]:
 def _tank_tags() -> list[TagSpec]:
     out: list[TagSpec] = []
     # Spray-ring design flow: wall area × 2.5 L/(min·m²) for fixed roofs, 2.0 for floating roofs
-    # (GB 50160-2008 storage-tank cooling water intensity); zero until spray cooling is switched on.
+    # (fixed cooling-water intensity, GB 50160-2008 and GB 50074-2014); zero until spray cooling
+    # is switched on.
     spray = {"T-101": 125, "T-102": 156, "T-103": 115, "T-104": 92}
     # Storage temperature H/HH (enterprise process card, below each product's flash/boiling margin).
     temperature = {"T-101": ("38", "45"), "T-102": ("50", "60"), "T-103": ("40", "50"), "T-104": ("40", "50")}
@@ -574,7 +578,7 @@ TAGS: tuple[TagSpec, ...] = (
     _t("GD-409", "AI-409", "电解厂房氧含量", K.OXYGEN, "%vol", ("0", "30"), 2, l=O2_LOW, h=O2_HIGH, p=O2_PRIORITIES),
     # Utilities.
     _t("CT-501", "TI-501", "循环水供水温度", K.TEMPERATURE, "°C", ("0", "60"), 30, h="32", hh="35",
-       note="设计供水温度 32 °C（GB 50050-2017 循环冷却水设计条件）。"),
+       note="冷却塔设计供水温度 32 °C（冷却塔设计工况，企业工艺卡片）。"),
     _t("CT-501", "LI-501", "冷却塔水池液位", K.LEVEL, "m", ("0", "3"), 10, ll="1.0", l="1.5", h="2.6",
        p={"ll": MEDIUM},
        note="LL 保证循环水泵吸入淹没深度（企业工艺卡片）。"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from anquan.org.access import Access, place_of_area
+from anquan.org.choices import ScopeLevel
 from anquan.org.models import Area, User
 from anquan.org.roles import PLANT_CHANGE
 from anquan.plant import events
@@ -48,9 +50,25 @@ def _check_responsible(responsible: User | None, area: Area) -> None:
         raise ValidationError({"responsible": _("责任人账号已停用。")})
     sites = set(responsible.assignments.values_list("site_id", flat=True))
     team_site = responsible.team.area.site_id if responsible.team is not None else None
-    enterprises = set(responsible.assignments.values_list("enterprise_id", flat=True))
+    # Every assignment names its enterprise; only an enterprise-level one spans all its sites.
+    enterprises = set(
+        responsible.assignments.filter(level=ScopeLevel.ENTERPRISE).values_list("enterprise_id", flat=True)
+    )
     if area.site_id not in sites and team_site != area.site_id and area.site.enterprise_id not in enterprises:
         raise ValidationError({"responsible": _("责任人必须是本场所的人员。")})
+
+
+def _full_clean(obj: Equipment | SensorTag, check_free: Callable[[], None]) -> None:
+    """Validate ``obj`` and run ``check_free`` (its uniqueness, with a message on the field) at
+    once, so that a form shows every field error together."""
+    errors: dict[str, Any] = {}
+    for check in (lambda: obj.full_clean(validate_constraints=False), check_free):
+        try:
+            check()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_code_free(eq: Equipment) -> None:
@@ -83,8 +101,7 @@ def create_equipment(actor: Any, *, area: Area, **fields: Any) -> Equipment:
     _check_responsible(fields.get("responsible"), area)
     with transaction.atomic():
         eq = Equipment(area=area, **fields)
-        _check_code_free(eq)
-        eq.full_clean()
+        _full_clean(eq, lambda: _check_code_free(eq))
         eq.save()
         audit.record_create(actor, eq)
         publish(events.EquipmentCreated(equipment_id=eq.pk, actor_id=_actor_id(actor)))
@@ -110,8 +127,7 @@ def update_equipment(actor: Any, eq: Equipment, **changes: Any) -> Equipment:
             _check_responsible(eq.responsible, eq.area)
         if eq.area.site_id != Area.objects.get(pk=before["area"]).site_id:
             raise ValidationError({"area": _("设备不能移动到其他场所。")})
-        _check_code_free(eq)
-        eq.full_clean()
+        _full_clean(eq, lambda: _check_code_free(eq))
         eq.save()
         entry = audit.record_update(actor, eq, before)
         if entry:
@@ -150,8 +166,7 @@ def create_tag(actor: Any, *, equipment: Equipment, **fields: Any) -> SensorTag:
     _require(actor, equipment.area)
     with transaction.atomic():
         tag = SensorTag(equipment=equipment, site_id=equipment.area.site_id, **fields)
-        _check_tag_free(tag)
-        tag.full_clean()
+        _full_clean(tag, lambda: _check_tag_free(tag))
         tag.save()
         audit.record_create(actor, tag)
         publish(events.SensorTagChanged(tag_id=tag.pk, site_id=tag.site_id, change="created"))
@@ -170,8 +185,7 @@ def update_tag(actor: Any, tag: SensorTag, /, **changes: Any) -> SensorTag:
         before = audit.snapshot(tag)
         for field, value in changes.items():
             setattr(tag, field, value)
-        _check_tag_free(tag)
-        tag.full_clean()
+        _full_clean(tag, lambda: _check_tag_free(tag))
         tag.save()
         if audit.record_update(actor, tag, before):
             publish(events.SensorTagChanged(tag_id=tag.pk, site_id=tag.site_id, change="updated"))

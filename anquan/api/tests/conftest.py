@@ -4,6 +4,7 @@ and clients that authenticate the two ways the API accepts (bearer token, sessio
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +28,12 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _static_without_manifest(settings: Any) -> None:
-    """The docs page renders `{% static %}`; tests run without `collectstatic`, so without a manifest."""
+def _local_storage(settings: Any, tmp_path: Path) -> None:
+    """Attachments go to a fresh local folder; `{% static %}` (the docs page) works without the
+    manifest `collectstatic` would write."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
-        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
@@ -78,10 +81,14 @@ class ApiClient:
         csrf: bool = True,
         raw_body: str | None = None,
         headers: dict[str, str] | None = None,
+        multipart: bool = False,
     ) -> Any:
         hdrs = {**self.headers, **(headers or {})}
         if self.transport == "session" and csrf and self.user is not None:
             hdrs["X-CSRFToken"] = CSRF_TOKEN
+        if multipart:  # a form with files (uploads)
+            assert method == "POST"
+            return self.client.post(url, payload, headers=hdrs)
         body = raw_body if raw_body is not None else ("" if payload is None else json.dumps(payload))
         return self.client.generic(method, url, body, content_type="application/json", headers=hdrs)
 

@@ -14,7 +14,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _paths(document: dict) -> set[tuple[str, str]]:
     return {
-        (method.upper(), re.sub(r"^/api/v1", "", path).rstrip("/") or "/")
+        (method.upper(), re.sub(r"^/api/v1", "", path))
         for path, item in document["paths"].items()
         for method in item
     }

@@ -17,21 +17,29 @@ the audit trail included.
 
 from __future__ import annotations
 
+import io
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
+from PIL import Image
 
 from anquan.api.root import api
-from anquan.api.tests.conftest import as_user, state
+from anquan.api.tests.conftest import ApiClient, as_user, state
 from anquan.conftest import PASSWORD, World
+from anquan.notifications import services as notify_services
+from anquan.notifications.models import Channel
 from anquan.org import services as org
 from anquan.org.models import RoleAssignment
 from anquan.plant import services as plant
+from anquan.platform.attachments.services import store_upload
 from anquan.platform.models import AuditEntry
 
 API = "/api/v1"
@@ -57,6 +65,10 @@ class Op:
     public: bool = False  # no login needed (token issue): anonymous gets ``ok``
     audited: bool = True  # a successful write adds to the audit trail
     why: str = ""  # why there is no wrong-role or other-scope caller
+    query: Callable[[World], dict[str, Any]] | None = None  # query-string parameters
+    multipart: bool = False  # the payload is a form with files (built afresh for every call)
+    returns_json: bool = True  # False: a file download
+    other_filtered: bool = True  # a list: other-scope callers get it without the record (else other_status)
 
 
 def _unit(w: World) -> Model:
@@ -77,6 +89,53 @@ def _token(key: str) -> Callable[[World], Model]:
 
 def _assignment(key: str) -> Callable[[World], Model]:
     return lambda w: RoleAssignment.objects.get(user=w.user(key))
+
+
+# A TCP port on this machine that refuses connections (bound, never listening): a channel's test
+# send fails there at once, deterministically, without any outside server.
+_REFUSING = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+_REFUSING.bind(("127.0.0.1", 0))
+REFUSING_PORT = _REFUSING.getsockname()[1]
+
+
+def _notification(key: str) -> Callable[[World], Model]:
+    def build(w: World) -> Model:
+        (note,) = notify_services.notify([w.user(key)], "system", "罐区交接班提醒", "请按时完成交接班记录。")
+        return note
+
+    return build
+
+
+def _channel(w: World) -> Model:
+    return notify_services.create_channel(
+        None,
+        site=w.site_a,
+        kind="email",
+        name="东区邮件",
+        smtp_host="127.0.0.1",
+        smtp_port=REFUSING_PORT,
+        from_email="anquan@example.com",
+    )
+
+
+def _delivery(w: World) -> Model:
+    channel = _channel(w)
+    assert isinstance(channel, Channel)
+    return notify_services.send_test_message(None, channel, to="ops@example.com")
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "PNG")
+    return SimpleUploadedFile("铭牌.png", buffer.getvalue(), content_type="image/png")
+
+
+def _attachment(w: World) -> Model:
+    return store_upload(w.user("leader_a1"), w.equipment["T-101"], _png(), "1号罐铭牌")
+
+
+def _tank_owner(w: World) -> dict[str, Any]:
+    return {"owner_type": "plant.equipment", "owner_id": w.equipment["T-101"].pk}
 
 
 EVERYONE = "every signed-in user may use it for themselves; there is no role or scope to lack"
@@ -322,15 +381,131 @@ MATRIX: dict[tuple[str, str], Op] = {
     ("GET", "/plant/sites/{site_id}/topology"): Op(
         right="worker_a1", wrong="contractor_a", other=("admin_b",), target=lambda w: w.site_a
     ),
+    # --- notifications: my own inbox and preferences --------------------------------------------
+    ("GET", "/notifications/inbox"): Op(
+        right="worker_a1", other=("worker_a2", "admin_a"), target=_notification("worker_a1"), why=EVERYONE
+    ),
+    ("GET", "/notifications/unread-count"): Op(right="worker_a1", why=EVERYONE),
+    ("POST", "/notifications/read-all"): Op(
+        right="worker_a1",
+        other=("worker_a2",),  # marks only their own: someone else's stay unread
+        other_status=200,
+        target=_notification("worker_a1"),
+        audited=False,  # reading a message is not a business change
+        why=EVERYONE,
+    ),
+    ("POST", "/notifications/{notification_id}/read"): Op(
+        right="worker_a1",
+        other=("worker_a2", "admin_a"),
+        target=_notification("worker_a1"),
+        audited=False,
+        why=EVERYONE,
+    ),
+    ("GET", "/notifications/preferences"): Op(right="worker_a1", why=EVERYONE),
+    ("PUT", "/notifications/preferences"): Op(
+        right="worker_a1",
+        payload=lambda w: {"preferences": [{"category": "equipment", "medium": "email", "enabled": True}]},
+        why=EVERYONE,
+    ),
+    # --- notifications: channels and the delivery log (notifications.manage) --------------------
+    ("GET", "/notifications/channels"): Op(
+        right="admin_a", wrong="officer_a", other=("admin_b",), target=_channel
+    ),
+    ("POST", "/notifications/channels"): Op(
+        right="admin_a",
+        ok=201,
+        wrong="officer_a",
+        other=("admin_b",),
+        payload=lambda w: {
+            "site_id": w.site_a.pk,
+            "kind": "email",
+            "name": "东区值班邮箱",
+            "smtp_host": "127.0.0.1",
+        },
+    ),
+    ("GET", "/notifications/channels/{channel_id}"): Op(
+        right="admin_a", wrong="officer_a", other=("admin_b",), target=_channel
+    ),
+    ("PATCH", "/notifications/channels/{channel_id}"): Op(
+        right="admin_a",
+        wrong="officer_a",
+        other=("admin_b",),
+        target=_channel,
+        payload=lambda w: {"name": "东区邮件（备用）", "enabled": False},
+    ),
+    ("DELETE", "/notifications/channels/{channel_id}"): Op(
+        right="admin_a", ok=204, wrong="officer_a", other=("admin_b",), target=_channel
+    ),
+    ("POST", "/notifications/channels/{channel_id}/test"): Op(
+        right="admin_a",
+        wrong="officer_a",
+        other=("admin_b",),
+        target=_channel,
+        payload=lambda w: {"to": "ops@example.com"},
+    ),
+    ("GET", "/notifications/deliveries"): Op(
+        right="admin_a", wrong="officer_a", other=("admin_b",), target=_delivery
+    ),
+    # --- attachments: they follow their owner (here equipment T-101 in area_a1) -----------------
+    ("GET", "/attachments/"): Op(
+        right="worker_a1",
+        other=("admin_b", "worker_a2"),
+        other_status=404,
+        other_filtered=False,  # the list is of one owner: an owner the caller cannot see is a 404
+        denied=(("contractor_a", 404),),
+        target=_attachment,
+        query=_tank_owner,
+        why="an attachment is seen by whoever sees its owner: a caller who cannot see it gets 404",
+    ),
+    ("POST", "/attachments/"): Op(
+        right="leader_a1",
+        ok=201,
+        wrong="worker_a1",  # sees the tank, may not attach to it
+        other=("admin_b", "worker_a2"),
+        denied=(("contractor_a", 404),),
+        payload=lambda w: {**_tank_owner(w), "file": _png(), "description": "罐顶照片"},
+        multipart=True,
+    ),
+    ("GET", "/attachments/{attachment_id}"): Op(
+        right="worker_a1",
+        other=("admin_b", "worker_a2"),
+        denied=(("contractor_a", 404),),
+        target=_attachment,
+        why="an attachment is seen by whoever sees its owner: a caller who cannot see it gets 404",
+    ),
+    ("GET", "/attachments/{attachment_id}/download"): Op(
+        right="worker_a1",
+        other=("admin_b", "worker_a2"),
+        denied=(("contractor_a", 404),),
+        target=_attachment,
+        returns_json=False,
+        why="an attachment is seen by whoever sees its owner: a caller who cannot see it gets 404",
+    ),
+    ("GET", "/attachments/{attachment_id}/thumbnail"): Op(
+        right="worker_a1",
+        other=("admin_b", "worker_a2"),
+        denied=(("contractor_a", 404),),
+        target=_attachment,
+        returns_json=False,
+        why="an attachment is seen by whoever sees its owner: a caller who cannot see it gets 404",
+    ),
+    ("DELETE", "/attachments/{attachment_id}"): Op(
+        right="leader_a1",
+        ok=204,
+        wrong="worker_a1",
+        other=("admin_b", "worker_a2"),
+        denied=(("contractor_a", 404),),
+        target=_attachment,
+    ),
 }
 
 
 # --- discovery -------------------------------------------------------------------------------
 def _normalise(path: str) -> str:
-    """``/api/v1/x/{int:pk}/`` -> ``/x/{pk}``: the form MATRIX keys use."""
+    """``/x//{int:pk}/`` -> ``/x/{pk}/``: the form MATRIX keys use (a trailing slash is kept: it is
+    part of the address)."""
     path = re.sub(r"\{(?:\w+:)?(\w+)\}", r"{\1}", path)
-    path = re.sub(r"/+", "/", path)
-    return path.rstrip("/") or "/"
+    return re.sub(r"/+", "/", path)
 
 
 def registered_operations() -> set[tuple[str, str]]:
@@ -369,11 +544,11 @@ def test_every_matrix_entry_names_its_callers_or_says_why_not() -> None:
 
 
 # --- the walk --------------------------------------------------------------------------------
-def _url(path: str, target: Model | None) -> str:
+def _url(path: str, target: Model | None, query: dict[str, Any]) -> str:
     if "{" in path:
         assert target is not None
         path = re.sub(r"\{\w+\}", str(target.pk), path)
-    return API + path
+    return API + path + ("?" + urlencode(query) if query else "")
 
 
 def _ids(response: Any) -> list[Any]:
@@ -392,15 +567,16 @@ def test_permission_matrix(api_world: World, key: tuple[str, str], transport: st
     op = MATRIX[key]
     w = api_world
     target = op.target(w) if op.target else None
-    url = _url(path, target)
     is_list = _is_list(method, path, op)
-    if is_list:
-        url += "?page_size=200"
-    payload = op.payload(w) if op.payload else None
-    clients = {
-        k: as_user(w, k, transport) for k in {op.right, op.wrong, *op.other, *(d[0] for d in op.denied)} if k
-    }
+    query = {**(op.query(w) if op.query else {}), **({"page_size": 200} if is_list else {})}
+    url = _url(path, target, query)
+    callers = {op.right, op.wrong, *op.other, *(d[0] for d in op.denied)}
+    clients = {k: as_user(w, k, transport) for k in callers if k}
     anonymous = as_user(w, None)
+
+    def call(client: ApiClient, csrf: bool = True) -> Any:
+        payload = op.payload(w) if op.payload else None
+        return client.call(method, url, payload, csrf=csrf, multipart=op.multipart)
 
     before = state()
 
@@ -409,27 +585,27 @@ def test_permission_matrix(api_world: World, key: tuple[str, str], transport: st
 
     # anonymous
     if not op.public:
-        r = anonymous.call(method, url, payload)
+        r = call(anonymous)
         assert r.status_code == 401, (r.status_code, r.content)
         assert r.json()["detail"]
         unchanged("anonymous")
 
     # wrong role: the capability nowhere
     if op.wrong:
-        r = clients[op.wrong].call(method, url, payload)
+        r = call(clients[op.wrong])
         assert r.status_code == 403, (op.wrong, r.status_code, r.content)
         assert r.json()["detail"]
         unchanged(op.wrong)
 
     for who, status in op.denied:
-        r = clients[who].call(method, url, payload)
+        r = call(clients[who])
         assert r.status_code == status, (who, r.status_code, r.content)
         unchanged(who)
 
     # other scope: the capability, but not over this record
     for who in op.other:
-        r = clients[who].call(method, url, payload)
-        if is_list:
+        r = call(clients[who])
+        if is_list and op.other_filtered:
             assert r.status_code == 200, (who, r.status_code, r.content)
             assert target is not None and target.pk not in _ids(r), f"{who} sees a record out of scope"
         else:
@@ -441,7 +617,7 @@ def test_permission_matrix(api_world: World, key: tuple[str, str], transport: st
     # a session write without the CSRF token
     if transport == "session" and method in UNSAFE and not op.public:
         assert op.right is not None
-        r = clients[op.right].call(method, url, payload, csrf=False)
+        r = call(clients[op.right], csrf=False)
         assert r.status_code == 403, (r.status_code, r.content)
         assert "CSRF" in r.json()["detail"]
         unchanged(f"{op.right} without CSRF token")
@@ -449,9 +625,11 @@ def test_permission_matrix(api_world: World, key: tuple[str, str], transport: st
     # right role
     caller = anonymous if op.public else clients[op.right] if op.right else anonymous
     audit_before = AuditEntry.objects.count()
-    r = caller.call(method, url, payload)
+    r = call(caller)
     assert r.status_code == op.ok, (op.right, r.status_code, r.content)
-    if is_list:
+    if not op.returns_json:
+        assert b"".join(r.streaming_content if r.streaming else [r.content])
+    elif is_list:
         assert target is not None and target.pk in _ids(r)
     elif method == "GET" and target is not None:
         body = r.json()

@@ -53,7 +53,9 @@ def test_reading_messages_on_a_phone(transactional_db: Any, live_server: Any, br
     worker = world.user("worker_a1")
     Notification.objects.filter(recipient=worker).delete()  # the welcome and role messages
     for title, level in (("T-101 温度高报警", Level.WARNING), ("请完成今日巡检", Level.INFO)):
-        services.notify([worker], Category.SYSTEM, title, "罐区一班请注意。", level=level, site_id=world.site_a.pk)
+        services.notify(
+            [worker], Category.SYSTEM, title, "罐区一班请注意。", level=level, site_id=world.site_a.pk
+        )
     page = phone_page(browser, live_server, worker)
 
     page.goto(f"{live_server.url}/notifications/")
@@ -81,13 +83,17 @@ def test_testing_a_robot_from_the_channels_page(
     transactional_db: Any, live_server: Any, browser: Browser, robots: Robots
 ) -> None:
     world = build_world()
-    services.create_channel(None, site=world.site_a, kind="wecom", name="罐区企业微信群", webhook_url=robots.wecom_url)
+    services.create_channel(
+        None, site=world.site_a, kind="wecom", name="罐区企业微信群", webhook_url=robots.wecom_url
+    )
     page = phone_page(browser, live_server, world.user("admin_a"))
 
     page.goto(f"{live_server.url}/notifications/channels/")
     page.get_by_role("button", name="发送测试消息").click()
 
-    expect(page.locator("#test-result .alert-success")).to_contain_text("测试消息已通过“罐区企业微信群”发送。")
+    expect(page.locator("#test-result .alert-success")).to_contain_text(
+        "测试消息已通过“罐区企业微信群”发送。"
+    )
     expect(page.locator("#delivery-table")).to_contain_text("测试消息：罐区企业微信群")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     _screenshot(page, "channels-phone")

@@ -111,9 +111,15 @@ def test_browser_counts_equipment_and_tags_per_area(world: World) -> None:
 
 def test_site_page_draws_the_map_with_areas_and_equipment(world: World) -> None:
     loading = org.create_area(
-        None, site=world.site_a, code="loading", name="装车区", map_polygon=[[10, 10], [150, 10], [150, 120], [10, 120]]
+        None,
+        site=world.site_a,
+        code="loading",
+        name="装车区",
+        map_polygon=[[10, 10], [150, 10], [150, 120], [10, 120]],
     )
-    services.create_equipment(None, area=loading, code="LA-1", name="1号鹤管", type="loading_arm", map_x=40, map_y=30)
+    services.create_equipment(
+        None, area=loading, code="LA-1", name="1号鹤管", type="loading_arm", map_x=40, map_y=30
+    )
 
     response = client_for(world, "admin_a").get(reverse("plant:site", args=[world.site_a.pk]))
 
@@ -197,7 +203,9 @@ def test_equipment_page_shows_fields_tags_limits_and_links(world: World) -> None
     assert '<span class="badge plant-limit text-bg-danger" title="优先级：高">50</span>' in html
     assert [link.target.code for link in response.context["downstream"]] == ["P-201"]
     assert response.context["upstream"] == []
-    graph = json.loads(html.split('id="neighbourhood-data" type="application/json">')[1].split("</script>")[0])
+    graph = json.loads(
+        html.split('id="neighbourhood-data" type="application/json">')[1].split("</script>")[0]
+    )
     assert sorted(n["code"] for n in graph["nodes"]) == ["P-201", "T-101"]
     assert [(e["source"], e["target"], e["medium"]) for e in graph["edges"]] == [
         (str(tank.pk), str(world.equipment["P-201"].pk), "汽油")
@@ -342,11 +350,17 @@ def test_edit_equipment_through_the_form(world: World) -> None:
     assert page.status_code == 200
     assert page.context["form"]["code"].value() == "T-101"
 
-    response = client.post(url, equipment_post(world, code="T-101", name="1号汽油内浮顶罐", status="maintenance"))
+    response = client.post(
+        url, equipment_post(world, code="T-101", name="1号汽油内浮顶罐", status="maintenance")
+    )
 
     assert response.status_code == 302
     tank.refresh_from_db()
-    assert (tank.name, tank.status, tank.responsible) == ("1号汽油内浮顶罐", "maintenance", world.user("worker_a1"))
+    assert (tank.name, tank.status, tank.responsible) == (
+        "1号汽油内浮顶罐",
+        "maintenance",
+        world.user("worker_a1"),
+    )
     entry = AuditEntry.objects.filter(model="plant.equipment", object_id=str(tank.pk), action="update").get()
     assert set(entry.changes) >= {"name", "status", "responsible"}
 
@@ -415,7 +429,9 @@ def test_invalid_tag_form_is_400_with_field_errors(
     client = client_for(world, "admin_a")
     before = SensorTag.objects.count()
 
-    response = client.post(reverse("plant:tag-create", args=[world.equipment["T-101"].pk]), tag_post(**overrides))
+    response = client.post(
+        reverse("plant:tag-create", args=[world.equipment["T-101"].pk]), tag_post(**overrides)
+    )
 
     assert response.status_code == 400
     errors = response.context["form"].errors

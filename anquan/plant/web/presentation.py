@@ -82,6 +82,8 @@ class MapArea:
     points: str  # the SVG polygon "x,y x,y …"
     label_x: float
     label_y: float
+    anchor: str  # SVG text-anchor of the label
+    baseline: str  # and its dominant-baseline
     colour: str
     url: str
 
@@ -168,6 +170,18 @@ def centroid(polygon: Sequence[Sequence[float]]) -> tuple[float, float]:
     return (cx / (3 * twice_area), cy / (3 * twice_area))
 
 
+def label_anchor(polygon: Sequence[Sequence[float]]) -> tuple[float, float, str, str]:
+    """Where an area's name goes: just inside its top-left corner, clear of the equipment, which
+    tends to sit in the middle (the centroid when the polygon is too small for that)."""
+    xs = [p[0] for p in polygon]
+    ys = [p[1] for p in polygon]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    corner = min(polygon, key=lambda p: p[0] + p[1])
+    if width < 40 or height < 30:
+        return (*centroid(polygon), "middle", "central")
+    return (corner[0] + min(6.0, width * 0.05), corner[1] + min(6.0, height * 0.05), "start", "hanging")
+
+
 def _grid_step(extent: int) -> int:
     for step in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
         if extent / step <= 10:
@@ -183,7 +197,7 @@ def site_map(site: Site, areas: Iterable[Area], equipment: Iterable[Equipment]) 
         polygon = area.map_polygon or []
         if len(polygon) < 3:
             continue
-        lx, ly = centroid(polygon)
+        lx, ly, anchor, baseline = label_anchor(polygon)
         map_areas.append(
             MapArea(
                 id=area.pk,
@@ -192,6 +206,8 @@ def site_map(site: Site, areas: Iterable[Area], equipment: Iterable[Equipment]) 
                 points=" ".join(f"{x:g},{y:g}" for x, y in polygon),
                 label_x=lx,
                 label_y=ly,
+                anchor=anchor,
+                baseline=baseline,
                 colour=area_colour(area.pk),
                 url=reverse("plant:area", args=[area.pk]),
             )
@@ -221,9 +237,9 @@ def site_map(site: Site, areas: Iterable[Area], equipment: Iterable[Equipment]) 
         grid=list(range(step, width, step)),
         grid_y=list(range(step, height, step)),
         grid_step=step,
-        radius=round(longest / 75, 2),
-        font=round(longest / 85, 2),
-        area_font=round(longest / 45, 2),
+        radius=round(longest / 85, 2),
+        font=round(longest / 100, 2),
+        area_font=round(longest / 50, 2),
     )
 
 

@@ -81,6 +81,7 @@ def test_upload_download_and_delete_through_s3(
 ) -> None:
     tank = world.equipment["T-101"]
     leader = logged_in(world, "leader_a1")
+    pdf = samples.pdf()
     url = reverse("attachments:upload", args=["plant.equipment", tank.pk])
 
     assert (
@@ -90,7 +91,7 @@ def test_upload_download_and_delete_through_s3(
         == 200
     )
     assert (
-        leader.post(url, {"file": upload("manual.pdf", samples.pdf())}, HTTP_HX_REQUEST="true").status_code
+        leader.post(url, {"file": upload("manual.pdf", pdf)}, HTTP_HX_REQUEST="true").status_code
         == 200
     )
 
@@ -98,7 +99,7 @@ def test_upload_download_and_delete_through_s3(
     assert keys(bucket) == sorted([photo.file.name, photo.thumbnail.name, manual.file.name])
     assert photo.file.name.startswith("attachments/") and manual.file.name.endswith(".pdf")
     assert stored_files(media) == []  # nothing on the local disk
-    assert body(bucket, manual.file.name) == samples.pdf()
+    assert body(bucket, manual.file.name) == pdf
     assert b"Exif" not in body(bucket, photo.file.name)
 
     # Downloads stream the object through the view after the same scope check as on disk,
@@ -129,7 +130,7 @@ def test_upload_download_and_delete_through_s3(
     api = Client().get(f"/api/v1/attachments/{manual.pk}/download", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.status_code == 200
     assert api["Content-Disposition"] == 'attachment; filename="manual.pdf"'
-    assert b"".join(api.streaming_content) == samples.pdf()
+    assert b"".join(api.streaming_content) == pdf
 
     # Delete: the objects go once the deletion has committed.
     with django_capture_on_commit_callbacks(execute=True):

@@ -270,6 +270,17 @@ def test_heic_photos_are_converted_to_jpeg(world: Any, media: Path) -> None:
     )
 
 
+def test_without_the_heic_decoder_heic_is_refused_with_advice(world: Any, media: Path, monkeypatch: Any) -> None:
+    head = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100
+    monkeypatch.setattr(processing, "HEIC_SUPPORTED", False)  # an installation without pillow-heif
+    with pytest.raises(ValidationError) as exc:
+        store_upload(world.user("leader_a1"), world.equipment["T-101"], upload("IMG.HEIC", head))
+    assert refusal(exc) == [
+        "服务器未安装 HEIC 照片解码组件，无法保存此照片。请在手机相机设置中选择“兼容性最佳”（JPEG）格式后重试。"
+    ]
+    assert stored_files(media) == []
+
+
 # --- broken photos are refused -----------------------------------------------------------------
 @pytest.mark.parametrize(
     "data",
