@@ -164,6 +164,7 @@ TIME_ZONE = env.str("ANQUAN_TIME_ZONE", default="Asia/Shanghai")
 # --- Static files and attachments -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; whitenoise wants it to exist
 MEDIA_ROOT = Path(env.str("ANQUAN_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
 ATTACHMENT_STORAGE = env.str("ANQUAN_ATTACHMENT_STORAGE", default="local")  # local | s3

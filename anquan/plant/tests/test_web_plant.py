@@ -211,6 +211,7 @@ def test_equipment_page_shows_fields_tags_limits_and_links(world: World) -> None
         (str(tank.pk), str(world.equipment["P-201"].pk), "汽油")
     ]
     assert reverse("plant:equipment-edit", args=[tank.pk]) in html
+    assert f'id="attachments-plant-equipment-{tank.pk}"' in html  # the attachments panel
 
 
 def test_equipment_page_hides_neighbours_out_of_scope(world: World) -> None:

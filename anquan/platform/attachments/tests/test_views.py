@@ -305,3 +305,17 @@ def test_the_panel_view_refreshes_one_owner(world: Any, photo: Attachment) -> No
     response = client_for(world, "worker_a1").get(url)
     assert response.status_code == 200
     assert reverse("attachments:download", args=[photo.pk]) in response.content.decode()
+
+
+# --- admin -------------------------------------------------------------------------------------
+def test_the_admin_lists_attachments_read_only(world: Any, manual: Attachment) -> None:
+    client = client_for(world, "root")
+    response = client.get(reverse("admin:platform_attachment_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "说明书.pdf" in html
+    assert reverse("attachments:download", args=[manual.pk]) in html
+    assert client.get(reverse("admin:platform_attachment_add")).status_code == 403
+    detail = client.get(reverse("admin:platform_attachment_change", args=[manual.pk]))
+    assert detail.status_code == 200
+    assert 'name="description"' not in detail.content.decode()  # shown, not editable
