@@ -31,6 +31,9 @@ from anquan.platform.api import Page
 router = Router(tags=["org"])
 
 Language = Literal["zh-hans", "en"]
+# A record id as a caller may send it: positive and within a 64-bit column, so that no lookup can
+# overflow the database's integer (a 500) and a nonsensical id is a 422 on its field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 # Service errors name model fields; the API names the ids it takes.
 FIELD_NAMES = {"enterprise": "enterprise_id", "site": "site_id", "area": "area_id", "team": "team_id"}
@@ -120,7 +123,7 @@ class SiteOut(Schema):
 
 
 class SiteIn(Schema):
-    enterprise_id: int
+    enterprise_id: Id
     code: str
     name: str
     address: str = ""
@@ -140,7 +143,7 @@ class AreaOut(Schema):
 
 
 class AreaIn(Schema):
-    site_id: int
+    site_id: Id
     code: str
     name: str
     description: str = ""
@@ -161,7 +164,7 @@ class TeamOut(Schema):
 
 
 class TeamIn(Schema):
-    area_id: int
+    area_id: Id
     code: str
     name: str
     shift: str = ""
@@ -169,7 +172,7 @@ class TeamIn(Schema):
 
 class ScopeRef(Schema):
     level: ScopeLevel
-    id: int
+    id: Id
 
 
 class AssignmentOut(Schema):
@@ -199,7 +202,7 @@ class AssignmentOut(Schema):
 
 
 class AssignmentIn(Schema):
-    user_id: int
+    user_id: Id
     role: Role
     scope: ScopeRef
 
@@ -237,7 +240,7 @@ class PersonIn(Schema):
     employee_no: str = ""
     company: str = ""
     preferred_language: Language = "zh-hans"
-    team_id: int | None = None
+    team_id: Id | None = None
     roles: list[RoleIn] = []
 
 
@@ -248,29 +251,29 @@ class PersonPatch(Schema):
     employee_no: str | None = None
     company: str | None = None
     preferred_language: Language | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class SiteFilters(FilterSchema):
-    enterprise: Annotated[int | None, FilterLookup("enterprise_id")] = None
+    enterprise: Annotated[Id | None, FilterLookup("enterprise_id")] = None
     q: Annotated[str | None, FilterLookup(["code__icontains", "name__icontains"])] = None
 
 
 class AreaFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("site_id")] = None
+    site: Annotated[Id | None, FilterLookup("site_id")] = None
     q: Annotated[str | None, FilterLookup(["code__icontains", "name__icontains"])] = None
 
 
 class TeamFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("area__site_id")] = None
-    area: Annotated[int | None, FilterLookup("area_id")] = None
+    site: Annotated[Id | None, FilterLookup("area__site_id")] = None
+    area: Annotated[Id | None, FilterLookup("area_id")] = None
     q: Annotated[str | None, FilterLookup(["code__icontains", "name__icontains"])] = None
 
 
 class PeopleFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup(["team__area__site_id", "assignments__site_id"])] = None
-    area: Annotated[int | None, FilterLookup(["team__area_id", "assignments__area_id"])] = None
-    team: Annotated[int | None, FilterLookup(["team_id", "assignments__team_id"])] = None
+    site: Annotated[Id | None, FilterLookup(["team__area__site_id", "assignments__site_id"])] = None
+    area: Annotated[Id | None, FilterLookup(["team__area_id", "assignments__area_id"])] = None
+    team: Annotated[Id | None, FilterLookup(["team_id", "assignments__team_id"])] = None
     role: Annotated[Role | None, FilterLookup("assignments__role")] = None
     active: Annotated[bool | None, FilterLookup("is_active")] = None
     q: Annotated[
@@ -282,9 +285,9 @@ class PeopleFilters(FilterSchema):
 
 
 class AssignmentFilters(FilterSchema):
-    user: Annotated[int | None, FilterLookup("user_id")] = None
+    user: Annotated[Id | None, FilterLookup("user_id")] = None
     role: Annotated[Role | None, FilterLookup("role")] = None
-    site: Annotated[int | None, FilterLookup("site_id")] = None
+    site: Annotated[Id | None, FilterLookup("site_id")] = None
     level: Annotated[ScopeLevel | None, FilterLookup("level")] = None
 
 
@@ -412,7 +415,11 @@ def resolve_scope(actor: Any, ref: dict[str, Any], field: str) -> Enterprise | S
 def _with_roles(people: QuerySet[User]) -> QuerySet[User]:
     """People with their roles' scopes loaded in a few queries, not one per role."""
     return people.prefetch_related(
-        "assignments__user", "assignments__enterprise", "assignments__site", "assignments__area", "assignments__team"
+        "assignments__user",
+        "assignments__enterprise",
+        "assignments__site",
+        "assignments__area",
+        "assignments__team",
     )
 
 

@@ -1,11 +1,12 @@
-"""How API callers authenticate: a bearer token issued per user, or the browser's session."""
+"""API callers authenticate with a bearer token issued per user (the session is the other way in;
+anquan/api/auth.py checks it with CSRF)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
 
 from anquan.org.services import authenticate_token
 
@@ -19,5 +20,3 @@ class TokenAuth(HttpBearer):
             request.user = user
         return user
 
-
-API_AUTH = [TokenAuth(), SessionAuth(csrf=True)]

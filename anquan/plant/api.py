@@ -17,7 +17,7 @@ from ninja import FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from anquan.org import selectors as org_selectors
-from anquan.org.api import api_fields, doc, no_nulls, ordered, pick, require
+from anquan.org.api import Id, api_fields, doc, no_nulls, ordered, pick, require
 from anquan.org.roles import PLANT_CHANGE, PLANT_VIEW
 from anquan.plant import selectors, services
 from anquan.plant.choices import AlarmPriority, EquipmentStatus, EquipmentType, LinkKind, MeasurementKind
@@ -49,7 +49,7 @@ class UnitOut(Schema):
 
 
 class UnitIn(Schema):
-    area_id: int
+    area_id: Id
     code: str
     name: str
     description: str = ""
@@ -80,8 +80,8 @@ class EquipmentOut(Schema):
 
 
 class EquipmentIn(Schema):
-    area_id: int
-    unit_id: int | None = None
+    area_id: Id
+    unit_id: Id | None = None
     code: str
     name: str
     type: EquipmentType
@@ -89,7 +89,7 @@ class EquipmentIn(Schema):
     model: str = ""
     manufacturer: str = ""
     install_date: dt.date | None = None
-    responsible_id: int | None = None
+    responsible_id: Id | None = None
     medium: str = ""
     map_x: float | None = None
     map_y: float | None = None
@@ -97,8 +97,8 @@ class EquipmentIn(Schema):
 
 
 class EquipmentPatch(Schema):
-    area_id: int | None = None
-    unit_id: int | None = None
+    area_id: Id | None = None
+    unit_id: Id | None = None
     code: str | None = None
     name: str | None = None
     type: EquipmentType | None = None
@@ -106,7 +106,7 @@ class EquipmentPatch(Schema):
     model: str | None = None
     manufacturer: str | None = None
     install_date: dt.date | None = None
-    responsible_id: int | None = None
+    responsible_id: Id | None = None
     medium: str | None = None
     map_x: float | None = None
     map_y: float | None = None
@@ -136,7 +136,7 @@ class TagOut(Schema):
 
 
 class TagIn(Schema):
-    equipment_id: int
+    equipment_id: Id
     tag: str
     name: str
     kind: MeasurementKind
@@ -156,7 +156,7 @@ class TagIn(Schema):
 
 
 class TagPatch(Schema):
-    equipment_id: int | None = None
+    equipment_id: Id | None = None
     tag: str | None = None
     name: str | None = None
     kind: MeasurementKind | None = None
@@ -190,8 +190,8 @@ class LinkOut(Schema):
 
 
 class LinkIn(Schema):
-    source_id: int
-    target_id: int
+    source_id: Id
+    target_id: Id
     kind: LinkKind = LinkKind.MATERIAL
     medium: str = ""
     description: str = ""
@@ -224,15 +224,15 @@ class TopologyOut(Schema):
 
 
 class UnitFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("area__site_id")] = None
-    area: Annotated[int | None, FilterLookup("area_id")] = None
+    site: Annotated[Id | None, FilterLookup("area__site_id")] = None
+    area: Annotated[Id | None, FilterLookup("area_id")] = None
     q: Annotated[str | None, FilterLookup(["code__icontains", "name__icontains"])] = None
 
 
 class EquipmentFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("area__site_id")] = None
-    area: Annotated[int | None, FilterLookup("area_id")] = None
-    unit: Annotated[int | None, FilterLookup("unit_id")] = None
+    site: Annotated[Id | None, FilterLookup("area__site_id")] = None
+    area: Annotated[Id | None, FilterLookup("area_id")] = None
+    unit: Annotated[Id | None, FilterLookup("unit_id")] = None
     type: Annotated[EquipmentType | None, FilterLookup("type")] = None
     status: Annotated[EquipmentStatus | None, FilterLookup("status")] = None
     q: Annotated[
@@ -242,16 +242,16 @@ class EquipmentFilters(FilterSchema):
 
 
 class TagFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("site_id")] = None
-    area: Annotated[int | None, FilterLookup("equipment__area_id")] = None
-    equipment: Annotated[int | None, FilterLookup("equipment_id")] = None
+    site: Annotated[Id | None, FilterLookup("site_id")] = None
+    area: Annotated[Id | None, FilterLookup("equipment__area_id")] = None
+    equipment: Annotated[Id | None, FilterLookup("equipment_id")] = None
     kind: Annotated[MeasurementKind | None, FilterLookup("kind")] = None
     q: Annotated[str | None, FilterLookup(["tag__icontains", "name__icontains"])] = None
 
 
 class LinkFilters(FilterSchema):
-    site: Annotated[int | None, FilterLookup("source__area__site_id")] = None
-    equipment: Annotated[int | None, FilterLookup(["source_id", "target_id"])] = None
+    site: Annotated[Id | None, FilterLookup("source__area__site_id")] = None
+    equipment: Annotated[Id | None, FilterLookup(["source_id", "target_id"])] = None
     kind: Annotated[LinkKind | None, FilterLookup("kind")] = None
 
 

@@ -46,8 +46,11 @@ def units(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Unit]:
 
 
 def equipment(viewer: Any, capability: str = PLANT_VIEW) -> QuerySet[Equipment]:
-    qs = Equipment.objects.select_related("area__site", "unit", "responsible").annotate(
-        tag_count=Count("tags")
+    # An aggregate drops Meta.ordering, so the order is restated.
+    qs = (
+        Equipment.objects.select_related("area__site", "unit", "responsible")
+        .annotate(tag_count=Count("tags"))
+        .order_by("area__code", "code")
     )
     return Access.of(viewer).filter(qs, capability, EQUIPMENT_PATHS)
 

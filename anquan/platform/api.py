@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination
@@ -21,6 +21,11 @@ from ninja.pagination import PageNumberPagination
 
 class Page(PageNumberPagination):
     """``?page=N&page_size=M``: 50 a page unless asked, at most 200."""
+
+    class Input(Schema):
+        # Bounded, so that no page number can overflow the database's OFFSET (a 500).
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(page_size=50, max_page_size=200, **kwargs)
@@ -59,6 +64,7 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         "extra_forbidden": _("不允许的字段。"),
         "value_error": _("无效的值：%(m)s") % {"m": ctx.get("error", "")},
         "int_from_float": _("请输入整数。"),
+        "int_parsing_size": _("数值超出范围。"),
         "bool_type": _("请输入 true 或 false。"),
         "date_type": _("请输入有效的日期（YYYY-MM-DD）。"),
         "datetime_type": _("请输入有效的时间（ISO 8601）。"),

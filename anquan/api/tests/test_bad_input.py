@@ -258,3 +258,24 @@ def test_no_garbage_body_makes_a_write_fail_with_a_500(api_world: World, key: tu
         assert r.status_code < 500, (label, r.status_code, r.content)
         if r.status_code >= 400:
             assert r.json()["detail"], (label, r.content)
+
+
+def test_numbers_beyond_any_database_column_are_422_not_500(api_world: World) -> None:
+    client = as_user(api_world, "admin_a")
+    huge = 10**20
+    before = state()
+
+    page = client.get(f"{API}/plant/equipment?page={huge}")
+    site = client.get(f"{API}/plant/equipment?site={huge}")
+    zero = client.get(f"{API}/org/people?team=0")
+    body = client.post(
+        f"{API}/plant/equipment", {"area_id": huge, "code": "X-1", "name": "x", "type": "pump"}
+    )
+    path = client.get(f"{API}/plant/equipment/{huge}")
+
+    assert (page.status_code, _errors(page)) == (422, {"page": ["必须小于或等于 1000000。"]})
+    assert (site.status_code, list(_errors(site))) == (422, ["site"])
+    assert (zero.status_code, _errors(zero)) == (422, {"team": ["必须大于或等于 1。"]})
+    assert (body.status_code, _errors(body)) == (422, {"area_id": ["数值超出范围。"]})
+    assert path.status_code == 404
+    assert state() == before
