@@ -19,4 +19,3 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
-

@@ -17,7 +17,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         with transaction.atomic():
             if change:
-                before = audit.snapshot(type(obj).objects.get(pk=obj.pk))
+                before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk))
                 super().save_model(request, obj, form, change)
                 audit.record_update(request.user, obj, before)
             else:

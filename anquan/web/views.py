@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from anquan.notifications import selectors as notification_selectors
 from anquan.org import selectors as org_selectors
 from anquan.org import services as org_services
 from anquan.org.access import Access
 from anquan.org.models import User
 from anquan.org.roles import PEOPLE_VIEW, PLANT_VIEW
-from anquan.notifications import selectors as notification_selectors
 from anquan.plant import selectors as plant_selectors
 from anquan.web.navigation import items_for
 
@@ -129,7 +129,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if can_plant:
         # The selectors may be DISTINCT, so each row keeps its own pk before it is counted.
         equipment_by_area.update(a for _pk, a in plant_selectors.equipment(user).values_list("pk", "area_id"))
-        tags_by_area.update(a for _pk, a in plant_selectors.tags(user).values_list("pk", "equipment__area_id"))
+        tags_by_area.update(
+            a for _pk, a in plant_selectors.tags(user).values_list("pk", "equipment__area_id")
+        )
 
     site_rows = []
     for site in sites:
@@ -147,7 +149,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
 
     chart = None
-    if can_plant and any(equipment_by_area.values()):
+    if can_plant and len(areas) > 1 and any(equipment_by_area.values()):  # one bar compares nothing
         labels = [f"{a.site.name} · {a.name}" if len(sites) > 1 else a.name for a in areas]
         chart = {
             "labels": labels,

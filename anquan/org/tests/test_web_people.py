@@ -623,7 +623,7 @@ def test_revoke_own_token(world: World) -> None:
 
 def test_token_list_and_revoke_are_personal(world: World) -> None:
     owner = world.user("worker_a1")
-    token, raw = services.issue_api_token(owner, user=owner, name="脚本")
+    token, _raw = services.issue_api_token(owner, user=owner, name="脚本")
     admin = client_for(world.user("admin_a"))
 
     assert token not in admin.get(reverse("org:tokens")).context["tokens"]

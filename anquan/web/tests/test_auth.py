@@ -123,7 +123,11 @@ def test_change_own_password(world: World) -> None:
 
     response = client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "Fresh-Passw0rd-77", "new_password2": "Fresh-Passw0rd-77"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Fresh-Passw0rd-77",
+            "new_password2": "Fresh-Passw0rd-77",
+        },
     )
 
     worker.refresh_from_db()
