@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,54 @@ PASSWORD = "Anquan-test-2026"
 
 # Browser tests drive Playwright's sync API, which runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium; never a browser Playwright downloads
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the browser tests (skipped without it, except in CI)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests, but Chromium is missing at {CHROMIUM}")
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in_page(browser: Any, live_server: Any, user: Any, **context: Any) -> Any:
+    """A page of a new browser context already signed in as ``user`` (a phone unless told)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    ctx = browser.new_context(**(context or PHONE))
+    ctx.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return ctx.new_page()
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -55,6 +104,25 @@ def _guarded_connect(self: socket.socket, address: Any) -> None:
 def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     _check_loopback(self, address)
     return _real_connect_ex(self, address)
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) -> None:
+    """What every test runs with: pages without the collectstatic manifest, attachments on a fresh
+    local disk, and — unless a test is marked ``argon2`` — a quick password hasher, because every
+    world holds a dozen accounts and Argon2 is deliberately slow (the argon2 tests check it is the
+    hasher in production)."""
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    if request.node.get_closest_marker("argon2") is None:
+        settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from anquan.org.roles import PLANT_CHANGE
 from anquan.plant import events
 from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
 from anquan.platform import audit
+from anquan.platform.attachments import services as attachments
 from anquan.platform.events import publish
 
 EQUIPMENT_FIELDS = (
@@ -152,6 +153,7 @@ def delete_equipment(actor: Any, eq: Equipment) -> None:
     with transaction.atomic():
         for link in ProcessLink.objects.filter(source=eq) | ProcessLink.objects.filter(target=eq):
             _unlink(actor, link)
+        attachments.delete_all_for(actor, eq)  # photos and documents go with their equipment
         audit.record_delete(actor, eq)
         equipment_id, site_id = eq.pk, eq.area.site_id
         eq.delete()

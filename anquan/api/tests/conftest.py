@@ -4,7 +4,6 @@ and clients that authenticate the two ways the API accepts (bearer token, sessio
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,24 +17,6 @@ from anquan.org.models import User
 from anquan.platform import audit
 
 CSRF_TOKEN = "0123456789abcdefghijklmnopqrstuv"  # 32 characters: Django accepts an unmasked secret
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Every world holds a dozen accounts; Argon2 (the production hasher, tested in anquan/org) would
-    make each of the hundred matrix cases seconds slower without testing anything more here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _local_storage(settings: Any, tmp_path: Path) -> None:
-    """Attachments go to a fresh local folder; `{% static %}` (the docs page) works without the
-    manifest `collectstatic` would write."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture

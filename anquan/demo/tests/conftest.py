@@ -14,16 +14,9 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from anquan.conftest import FAST_HASHERS
 from anquan.demo import loader
 from anquan.org.models import Enterprise
-
-# Argon2 is the production hasher and costs ~0.1 s a user; the tests load 25 users.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fast_hasher(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(scope="module")

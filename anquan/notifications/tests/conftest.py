@@ -28,22 +28,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The world's dozen users are hashed with Argon2 otherwise (about a second each here)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def plain_static_files(settings: Any) -> None:
-    """Pages render `{% static %}`; tests run without `collectstatic`, so without a manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 # --- SMTP -------------------------------------------------------------------------------------
 
 

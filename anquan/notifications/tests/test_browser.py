@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.conf import settings
-from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from anquan.conftest import build_world
+from anquan.conftest import build_world, signed_in_page
 from anquan.notifications import services
 from anquan.notifications.choices import Category, Level
 from anquan.notifications.models import Notification
 from anquan.notifications.tests.conftest import Robots
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def phone_page(browser: Browser, live_server: Any, user: Any) -> Page:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context.new_page()
 
 
 def _screenshot(page: Page, name: str) -> None:
@@ -56,7 +28,7 @@ def test_reading_messages_on_a_phone(transactional_db: Any, live_server: Any, br
         services.notify(
             [worker], Category.SYSTEM, title, "罐区一班请注意。", level=level, site_id=world.site_a.pk
         )
-    page = phone_page(browser, live_server, worker)
+    page = signed_in_page(browser, live_server, worker)
 
     page.goto(f"{live_server.url}/notifications/")
 
@@ -86,7 +58,7 @@ def test_testing_a_robot_from_the_channels_page(
     services.create_channel(
         None, site=world.site_a, kind="wecom", name="罐区企业微信群", webhook_url=robots.wecom_url
     )
-    page = phone_page(browser, live_server, world.user("admin_a"))
+    page = signed_in_page(browser, live_server, world.user("admin_a"))
 
     page.goto(f"{live_server.url}/notifications/channels/")
     page.get_by_role("button", name="发送测试消息").click()

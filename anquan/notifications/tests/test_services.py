@@ -225,10 +225,6 @@ def test_preference_changes_are_audited(world: World) -> None:
 def test_admin_channel_form_keeps_secrets_and_audits_through_the_services(
     world: World, settings: Any
 ) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     channel = services.create_channel(
         None, site=world.site_a, kind="dingtalk", name="钉钉群", webhook_url=WEBHOOK, webhook_secret=SECRET
     )

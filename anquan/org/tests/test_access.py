@@ -18,9 +18,7 @@ from anquan.plant import selectors as plant_selectors
 
 
 @pytest.fixture
-def w(db: Any, settings: Any) -> World:
-    # A dozen accounts per test: the production Argon2 hasher is tested in test_services.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def w(db: Any) -> World:
     return build_world()
 
 

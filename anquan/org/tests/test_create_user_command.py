@@ -18,8 +18,7 @@ STRONG = "Zhang-san-2026-anquan"
 
 
 @pytest.fixture
-def w(db: Any, settings: Any) -> World:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def w(db: Any) -> World:
     return build_world()
 
 
@@ -58,6 +57,7 @@ def test_a_person_is_created_with_roles_at_each_kind_of_scope(w: World, capsys: 
     assert AuditEntry.objects.filter(model="org.user", object_id=str(user.pk)).get().actor_name == "system"
 
 
+@pytest.mark.argon2
 @pytest.mark.django_db
 def test_a_superuser_is_created_with_the_password_asked_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     answers: Iterator[str] = iter([STRONG, STRONG])

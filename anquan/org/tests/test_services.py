@@ -23,9 +23,7 @@ STRONG = "Zhang-san-2026-anquan"
 
 
 @pytest.fixture
-def w(db: Any, settings: Any) -> World:
-    # A dozen accounts per test; the production hasher (Argon2) has its own test below.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def w(db: Any) -> World:
     return build_world()
 
 
@@ -42,6 +40,7 @@ def counts() -> tuple[int, int, int]:
     return User.objects.count(), RoleAssignment.objects.count(), AuditEntry.objects.count()
 
 
+@pytest.mark.argon2
 @pytest.mark.django_db
 def test_passwords_are_hashed_with_argon2() -> None:
     user = org.create_user(None, username="zhangsan", password=STRONG)

@@ -17,20 +17,6 @@ from anquan.platform.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _page_settings(settings: Any) -> None:
-    """Pages render `{% static %}`; tests run without `collectstatic`, so without a manifest.
-
-    Argon2 is deliberately slow (anquan/web/tests/test_security.py checks it is the hasher in use);
-    the world's fourteen accounts are hashed with a fast hasher here so that these tests stay quick.
-    """
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -119,7 +120,9 @@ def people_list(request: HttpRequest) -> HttpResponse:
         "filters_active": any(request.GET.get(k) for k in ("site", "area", "team", "role", "status")),
     }
     template = "org/partials/people_results.html" if _is_htmx(request) else "org/people_list.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])  # the fragment and the page share one url
+    return response
 
 
 # --- Person detail and roles -------------------------------------------------------------------

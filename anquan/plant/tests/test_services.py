@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import TestCase
 
 from anquan.conftest import World
 from anquan.org import services as org
@@ -230,6 +231,32 @@ def test_equipment_with_tags_cannot_be_deleted(world: World) -> None:
     assert Equipment.objects.filter(pk=tank.pk).exists()
     assert ProcessLink.objects.filter(source=tank).count() == 1
     assert published == []
+
+
+django_capture_on_commit = TestCase.captureOnCommitCallbacks
+
+
+def test_deleting_equipment_takes_its_attachments_with_it(world: World, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from anquan.platform.attachments import services as attachments
+    from anquan.platform.attachments.models import Attachment
+    from anquan.platform.attachments.tests.samples import pdf, upload
+
+    settings.MEDIA_ROOT = tmp_path
+    pump = world.equipment["P-201"]
+    services.delete_tag(None, world.tags["PI-201"])
+    stored = attachments.store_upload(
+        world.user("admin_a"), pump, upload("datasheet.pdf", pdf(), "application/pdf")
+    )
+    assert (tmp_path / stored.file.name).exists()
+
+    with django_capture_on_commit() as callbacks:
+        services.delete_equipment(world.user("admin_a"), pump)
+    for callback in callbacks:
+        callback()
+
+    assert not Equipment.objects.filter(pk=pump.pk).exists()
+    assert not Attachment.objects.filter(pk=stored.pk).exists()
+    assert not (tmp_path / stored.file.name).exists()
 
 
 # --- Topology validation ----------------------------------------------------------------------

@@ -8,11 +8,13 @@ an owner they see but may not attach to is a 403, a refused upload is a 400 with
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -24,6 +26,11 @@ from anquan.platform.attachments.downloads import file_response
 from anquan.platform.attachments.models import Attachment, AttachmentKind
 
 router = Router(tags=["attachments"])
+
+
+def doc(text: StrPromise) -> str:
+    """An operation's summary, translated when the OpenAPI document is rendered."""
+    return cast(str, text)
 
 
 def _user(request: HttpRequest) -> Any:
@@ -65,7 +72,13 @@ class AttachmentOut(Schema):
         return reverse("api:attachment_thumbnail", kwargs={"attachment_id": obj.pk})
 
 
-@router.get("/", response=list[AttachmentOut], url_name="attachment_list")
+@router.get(
+    "/",
+    response=list[AttachmentOut],
+    summary=doc(gettext_lazy("附件列表")),
+    url_name="attachment_list",
+    operation_id="attachment_list",
+)
 @paginate(Page)
 def list_attachments(request: HttpRequest, owner_type: str, owner_id: int) -> QuerySet[Attachment]:
     """The attachments of one owner record, e.g. ``?owner_type=plant.equipment&owner_id=12``."""
@@ -74,7 +87,13 @@ def list_attachments(request: HttpRequest, owner_type: str, owner_id: int) -> Qu
     return selectors.attachments_of(user, record).select_related("owner_type")
 
 
-@router.post("/", response={201: AttachmentOut}, url_name="attachment_upload")
+@router.post(
+    "/",
+    response={201: AttachmentOut},
+    summary=doc(gettext_lazy("上传附件")),
+    url_name="attachment_upload",
+    operation_id="attachment_upload",
+)
 def upload(
     request: HttpRequest,
     owner_type: Form[str],
@@ -88,22 +107,44 @@ def upload(
     return Status(201, services.store_upload(user, record, file, description))
 
 
-@router.get("/{attachment_id}", response=AttachmentOut, url_name="attachment_detail")
+@router.get(
+    "/{attachment_id}",
+    response=AttachmentOut,
+    summary=doc(gettext_lazy("附件详情")),
+    url_name="attachment_detail",
+    operation_id="attachment_detail",
+)
 def detail(request: HttpRequest, attachment_id: int) -> Attachment:
     return selectors.attachment_or_404(_user(request), attachment_id)
 
 
-@router.get("/{attachment_id}/download", url_name="attachment_download")
+@router.get(
+    "/{attachment_id}/download",
+    summary=doc(gettext_lazy("下载附件")),
+    url_name="attachment_download",
+    operation_id="attachment_download",
+)
 def download(request: HttpRequest, attachment_id: int) -> FileResponse:
     return file_response(selectors.attachment_or_404(_user(request), attachment_id))
 
 
-@router.get("/{attachment_id}/thumbnail", url_name="attachment_thumbnail")
+@router.get(
+    "/{attachment_id}/thumbnail",
+    summary=doc(gettext_lazy("附件缩略图")),
+    url_name="attachment_thumbnail",
+    operation_id="attachment_thumbnail",
+)
 def thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
     return file_response(selectors.attachment_or_404(_user(request), attachment_id), thumbnail=True)
 
 
-@router.delete("/{attachment_id}", response={204: None}, url_name="attachment_delete")
+@router.delete(
+    "/{attachment_id}",
+    response={204: None},
+    summary=doc(gettext_lazy("删除附件")),
+    url_name="attachment_delete",
+    operation_id="attachment_delete",
+)
 def delete(request: HttpRequest, attachment_id: int) -> Status[None]:
     user = _user(request)
     services.delete_attachment(user, selectors.attachment_or_404(user, attachment_id))

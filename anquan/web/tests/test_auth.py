@@ -14,7 +14,7 @@ from anquan.org import services
 from anquan.platform.models import AuditEntry
 from anquan.web.tests.conftest import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
+pytestmark = [pytest.mark.django_db]
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: Any) -> Any:

@@ -13,7 +13,7 @@ from anquan.notifications.services import notify
 from anquan.plant import services as plant
 from anquan.web.tests.conftest import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
+pytestmark = [pytest.mark.django_db]
 
 
 def table(response: Any) -> dict[str, dict[str, tuple[int, int]]]:

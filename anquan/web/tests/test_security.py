@@ -43,6 +43,7 @@ def settings_with(tmp_path: Path, **env: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+@pytest.mark.argon2
 @pytest.mark.django_db
 def test_new_passwords_are_hashed_with_argon2() -> None:
     user = services.create_user(None, username="hashed", password=PASSWORD, name="哈希")
@@ -53,6 +54,7 @@ def test_new_passwords_are_hashed_with_argon2() -> None:
     assert user.check_password(PASSWORD)
 
 
+@pytest.mark.argon2
 @pytest.mark.django_db
 def test_an_older_hash_is_upgraded_to_argon2_at_login() -> None:
     user = services.create_user(None, username="legacy", password=None, name="旧账号")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from anquan.conftest import build_world
+from anquan.conftest import build_world, signed_in_page
 from anquan.platform.attachments.models import Attachment
 from anquan.platform.attachments.tests import samples
 from anquan.platform.attachments.tests.samples import stored_files
@@ -19,36 +16,12 @@ from anquan.platform.attachments.tests.samples import stored_files
 pytestmark = [pytest.mark.urls("anquan.platform.attachments.tests.urls")]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def phone_page(browser: Browser, live_server: Any, user: Any) -> Page:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context.new_page()
-
-
 def test_upload_refusal_and_delete_on_a_phone(
     transactional_db: Any, live_server: Any, browser: Browser, media: Path, tmp_path: Path
 ) -> None:
     world = build_world()
     tank = world.equipment["T-101"]
-    page = phone_page(browser, live_server, world.user("leader_a1"))
+    page = signed_in_page(browser, live_server, world.user("leader_a1"))
     page.goto(f"{live_server.url}/test-attachments/equipment/{tank.pk}/")
     panel = page.locator(".attachments-panel")
     expect(panel.get_by_text("暂无附件。")).to_be_visible()
@@ -103,7 +76,7 @@ def test_a_viewer_without_the_right_sees_files_but_no_form(
     world = build_world()
     tank = world.equipment["T-101"]
     store_upload(None, tank, samples.upload("说明书.pdf", samples.pdf()))
-    page = phone_page(browser, live_server, world.user("worker_a1"))
+    page = signed_in_page(browser, live_server, world.user("worker_a1"))
     page.goto(f"{live_server.url}/test-attachments/equipment/{tank.pk}/")
     panel = page.locator(".attachments-panel")
     expect(panel.get_by_text("说明书.pdf")).to_be_visible()

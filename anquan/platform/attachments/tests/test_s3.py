@@ -90,10 +90,7 @@ def test_upload_download_and_delete_through_s3(
         ).status_code
         == 200
     )
-    assert (
-        leader.post(url, {"file": upload("manual.pdf", pdf)}, HTTP_HX_REQUEST="true").status_code
-        == 200
-    )
+    assert leader.post(url, {"file": upload("manual.pdf", pdf)}, HTTP_HX_REQUEST="true").status_code == 200
 
     photo, manual = Attachment.objects.get(kind="image"), Attachment.objects.get(kind="pdf")
     assert keys(bucket) == sorted([photo.file.name, photo.thumbnail.name, manual.file.name])

@@ -270,7 +270,9 @@ def test_heic_photos_are_converted_to_jpeg(world: Any, media: Path) -> None:
     )
 
 
-def test_without_the_heic_decoder_heic_is_refused_with_advice(world: Any, media: Path, monkeypatch: Any) -> None:
+def test_without_the_heic_decoder_heic_is_refused_with_advice(
+    world: Any, media: Path, monkeypatch: Any
+) -> None:
     head = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100
     monkeypatch.setattr(processing, "HEIC_SUPPORTED", False)  # an installation without pillow-heif
     with pytest.raises(ValidationError) as exc:
