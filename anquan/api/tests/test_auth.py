@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from anquan.api.tests.conftest import as_user
 from anquan.conftest import PASSWORD, World
@@ -54,7 +54,8 @@ def test_a_wrong_password_is_401_and_issues_nothing(api_world: World, language: 
     )
 
     assert r.status_code == 401
-    assert r.json()["detail"] == "用户名或密码错误，或账号已停用。"  # no English catalogue yet
+    with translation.override(language):
+        assert r.json()["detail"] == translation.gettext("用户名或密码错误，或账号已停用。")
     assert not ApiToken.objects.exists()
 
 

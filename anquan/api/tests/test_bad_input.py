@@ -1,5 +1,5 @@
-"""Bad input is a 4xx with field errors in Chinese (the same status in English), never a 500, and a
-refused multi-record write leaves nothing behind."""
+"""Bad input is a 4xx with field errors in the caller's language (Chinese unless the request asks for
+English), never a 500, and a refused multi-record write leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from anquan.api.tests.conftest import as_user, state
 from anquan.api.tests.test_permission_matrix import API, MATRIX, UNSAFE, Op
@@ -14,32 +15,44 @@ from anquan.conftest import World
 from anquan.org.models import User
 from anquan.platform import events
 
-LANGUAGES = [{"Accept-Language": "zh-hans"}, {"Accept-Language": "en"}, {"Cookie": "django_language=en"}]
+LANGUAGES = [
+    ({"Accept-Language": "zh-hans"}, "zh-hans"),
+    ({"Accept-Language": "en"}, "en"),
+    ({"Cookie": "django_language=en"}, "en"),
+]
+IDS = ["zh", "en-header", "en-cookie"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _errors(r: Any) -> dict[str, list[str]]:
+def tr(message: str, language: str) -> str:
+    """``message`` (a Chinese message id) as the catalogue renders it in ``language``."""
+    with translation.override(language):
+        return translation.gettext(message)
+
+
+def _errors(r: Any, language: str = "zh-hans") -> dict[str, list[str]]:
     body = r.json()
     assert set(body) == {"detail", "errors"}, body
-    assert CJK.search(body["detail"]), body
-    for messages in body["errors"].values():
-        assert messages and all(CJK.search(m) for m in messages), body
+    texts = [body["detail"], *(m for messages in body["errors"].values() for m in messages)]
+    assert all(body["errors"].values()), body
+    # Chinese answers are Chinese; English ones carry no Chinese at all.
+    assert all(bool(CJK.search(t)) == (language == "zh-hans") for t in texts), body
     return body["errors"]
 
 
-@pytest.mark.parametrize("headers", LANGUAGES, ids=["zh", "en-header", "en-cookie"])
-def test_malformed_json_is_400(api_world: World, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(("headers", "language"), LANGUAGES, ids=IDS)
+def test_malformed_json_is_400(api_world: World, headers: dict[str, str], language: str) -> None:
     r = as_user(api_world, "admin_a").post(
         f"{API}/plant/equipment", raw_body='{"code": "T-1",', headers=headers
     )
 
     assert r.status_code == 400
-    assert _errors(r) == {"__all__": ["请求体不是有效的 JSON。"]}
+    assert _errors(r, language) == {"__all__": [tr("请求体不是有效的 JSON。", language)]}
 
 
-@pytest.mark.parametrize("headers", LANGUAGES, ids=["zh", "en-header", "en-cookie"])
+@pytest.mark.parametrize(("headers", "language"), LANGUAGES, ids=IDS)
 def test_wrong_types_unknown_choices_and_missing_fields_are_422_per_field(
-    api_world: World, headers: dict[str, str]
+    api_world: World, headers: dict[str, str], language: str
 ) -> None:
     client = as_user(api_world, "admin_a")
     before = state()
@@ -50,13 +63,14 @@ def test_wrong_types_unknown_choices_and_missing_fields_are_422_per_field(
     )
 
     assert r.status_code == 422
-    errors = _errors(r)
-    assert errors["area_id"] == ["请输入整数。"]
-    assert errors["name"] == ["此字段为必填项。"]
-    assert errors["type"][0].startswith("无效的选项，可选值：'storage_tank', 'pressure_vessel'")
+    errors = _errors(r, language)
+    assert errors["area_id"] == [tr("请输入整数。", language)]
+    assert errors["name"] == [tr("此字段为必填项。", language)]
+    choices = tr("无效的选项，可选值：%(v)s", language) % {"v": "'storage_tank', 'pressure_vessel'"}
+    assert errors["type"][0].startswith(choices)
     assert " or " not in errors["type"][0]
-    assert errors["map_x"] == ["请输入数字。"]
-    assert errors["install_date"] == ["请输入有效的日期（YYYY-MM-DD）。"]
+    assert errors["map_x"] == [tr("请输入数字。", language)]
+    assert errors["install_date"] == [tr("请输入有效的日期（YYYY-MM-DD）。", language)]
     assert state() == before
 
 
@@ -72,8 +86,10 @@ def test_a_bad_filter_or_page_is_422(api_world: World) -> None:
     assert (bad_page.status_code, _errors(bad_page)) == (422, {"page": ["必须大于或等于 1。"]})
 
 
-@pytest.mark.parametrize("headers", LANGUAGES, ids=["zh", "en-header", "en-cookie"])
-def test_limits_out_of_order_are_400_on_the_limit(api_world: World, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(("headers", "language"), LANGUAGES, ids=IDS)
+def test_limits_out_of_order_are_400_on_the_limit(
+    api_world: World, headers: dict[str, str], language: str
+) -> None:
     tag = api_world.tags["TI-101"]  # range -20..80, H 40, HH 50
     client = as_user(api_world, "admin_a")
     before = state()
@@ -81,7 +97,7 @@ def test_limits_out_of_order_are_400_on_the_limit(api_world: World, headers: dic
     r = client.patch(f"{API}/plant/tags/{tag.pk}", {"h": "60"}, headers=headers)
 
     assert r.status_code == 400
-    assert r.json()["errors"] == {"hh": ["报警限须满足 低低 < 低 < 高 < 高高。"]}
+    assert _errors(r, language) == {"hh": [tr("报警限须满足 低低 < 低 < 高 < 高高。", language)]}
     assert state() == before
 
 
