@@ -41,7 +41,7 @@ anquan/web/static/vendor/.stamp: package.json package-lock.json scripts/vendor_a
 	touch $@
 
 messages: $(VENV)/.runtime
-	@if ls anquan/locale/*/LC_MESSAGES/django.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d anquan/locale -D django; fi
+	@if ls anquan/locale/*/LC_MESSAGES/django.po >/dev/null 2>&1; then $(BIN)/pybabel compile --statistics -d anquan/locale -D django; fi
 
 check: setup-dev
 	$(BIN)/ruff check anquan
@@ -51,12 +51,12 @@ check: setup-dev
 	ANQUAN_DATA_DIR=$$(mktemp -d) $(BIN)/anquan makemigrations --check --dry-run
 
 test-sqlite: setup-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # The same suite on PostgreSQL. Outside CI a missing server skips this with a reason; in CI it fails.
 test-postgres: setup-dev
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL:/anquan=/postgres)', connect_timeout=3).close()" 2>/dev/null; then \
-		ANQUAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
+		ANQUAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n auto; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $(PG_URL) is not reachable, and CI must test on it"; exit 1; \
 	else echo "SKIPPED PostgreSQL run: no server at $(PG_URL)"; fi
 
