@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import signal
 import threading
 import time
@@ -82,6 +83,8 @@ class SmtpServer:
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
+    # aiosmtpd logs every connection from its own thread, which can outlive pytest's captured stream.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = MailHandler()
     controller = PortZeroController(handler, hostname="127.0.0.1", port=0)
     controller.start()
