@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/anquan
 
 run: setup
 	$(BIN)/anquan migrate --no-input
-	$(BIN)/anquan load-demo
+	$(BIN)/anquan load-demo --no-logins
 	$(BIN)/anquan run
 
 test: setup-dev check test-sqlite test-postgres

@@ -113,17 +113,11 @@ def _run(argv: list[str]) -> int:
 
 
 def _print_logins() -> None:
-    from anquan.demo.logins import demo_logins
+    from anquan.demo.logins import logins_table
 
-    logins = demo_logins()
-    if not logins:
-        return
-    print("\n演示账号 / demo logins (password for all: see below):")
-    for username, name, role, scope in logins:
-        print(f"  {username:<14} {name:<8} {role:<10} {scope}")
-    from anquan.demo.site import DEMO_PASSWORD
-
-    print(f"  密码 / password: {DEMO_PASSWORD}\n", flush=True)
+    lines = logins_table()
+    if lines:
+        print("\n" + "\n".join(lines) + "\n", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

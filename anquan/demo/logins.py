@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.utils import OperationalError, ProgrammingError
+from django.utils.translation import gettext as _
 
 from anquan.demo import site as demo
 from anquan.org.models import Enterprise, RoleAssignment, User
@@ -56,3 +58,25 @@ def _unique(values: Iterable[str]) -> list[str]:
         if v not in seen:
             seen.append(v)
     return seen
+
+
+def logins_table() -> list[str]:
+    """The demo logins as aligned terminal lines (CJK characters take two columns); [] if none."""
+    rows = demo_logins()
+    if not rows:
+        return []
+    header = (_("用户名"), _("姓名"), _("角色"), _("范围"))
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
+    lines = [_("演示账号（密码均为 %(password)s）：") % {"password": demo.DEMO_PASSWORD}]
+    for row in [header, *rows]:
+        cells = [_pad(row[i], widths[i]) for i in range(3)]
+        lines.append("  " + "  ".join([*cells, row[3]]))
+    return lines
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

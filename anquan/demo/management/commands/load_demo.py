@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +12,7 @@ from tqdm import tqdm
 
 from anquan.demo import loader
 from anquan.demo import site as demo
-from anquan.demo.logins import demo_logins
+from anquan.demo.logins import logins_table
 from anquan.org.models import Area, RoleAssignment, Site, Team, User
 from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
 
@@ -73,20 +72,6 @@ class Command(BaseCommand):
         self.stdout.write("  " + " · ".join(f"{label} {n}" for label, n in counts))
 
     def _logins(self) -> None:
-        rows = demo_logins()
-        header = (_("用户名"), _("姓名"), _("角色"), _("范围"))
-        widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
         self.stdout.write("")
-        self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": demo.DEMO_PASSWORD})
-        for row in [header, *rows]:
-            cells = [_pad(row[i], widths[i]) for i in range(3)]
-            self.stdout.write("  " + "  ".join([*cells, row[3]]))
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+        for line in logins_table():
+            self.stdout.write(line)
