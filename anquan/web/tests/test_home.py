@@ -93,7 +93,10 @@ def test_shell_shows_menu_roles_badge_and_admin_link(world: World) -> None:
     body = client_for(world.user("admin_a")).get(reverse("home")).content.decode()
     root_body = client_for(world.user("root")).get(reverse("home")).content.decode()
 
-    assert f'hx-get="{reverse("notifications:badge")}" hx-trigger="load, every 60s, notifications-changed from:body"' in body
+    assert (
+        f'hx-get="{reverse("notifications:badge")}" hx-trigger="load, every 60s, notifications-changed from:body"'
+        in body
+    )
     assert "系统管理员" in body and "东区储运园区" in body  # role with its scope in the user menu
     assert reverse("org:tokens") in body
     assert reverse("password_change") in body
