@@ -153,6 +153,20 @@ class World:
     def user(self, key: str) -> User:
         return self.users[key]
 
+    def client(self, key: str | None) -> Any:
+        """A test client signed in as the user ``key`` (anonymous for None)."""
+        return client_for(self.users[key] if key else None)
+
+
+def client_for(user: User | None) -> Any:
+    """A Django test client with ``user`` signed in (anonymous for None)."""
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
 
 def build_world() -> World:
     ent = org.create_enterprise(None, code="acme", name="安泉化工")

@@ -4,6 +4,7 @@ and publishes its event."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -33,17 +34,13 @@ def _user_place(user: User) -> Place | None:
     return place_of_team(user.team) if user.team_id else None
 
 
-def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
-    obj.full_clean(exclude=exclude)
-
-
 # --- Organisation structure ------------------------------------------------------------------
 def create_enterprise(actor: Any, *, code: str, name: str, **extra: Any) -> Enterprise:
     if actor is not None and not Access.of(actor).is_superuser:
         raise_denied()
     with transaction.atomic():
         ent = Enterprise(code=code, name=name, **extra)
-        _full_clean(ent)
+        ent.full_clean()
         ent.save()
         audit.record_create(actor, ent)
     return ent
@@ -53,7 +50,7 @@ def create_site(actor: Any, *, enterprise: Enterprise, code: str, name: str, **e
     _require(actor, PEOPLE_MANAGE, Place(enterprise_id=enterprise.pk))
     with transaction.atomic():
         site = Site(enterprise=enterprise, code=code, name=name, **extra)
-        _full_clean(site)
+        site.full_clean()
         site.save()
         audit.record_create(actor, site)
     return site
@@ -63,7 +60,7 @@ def create_area(actor: Any, *, site: Site, code: str, name: str, **extra: Any) -
     _require(actor, PEOPLE_MANAGE, place_of_site(site))
     with transaction.atomic():
         area = Area(site=site, code=code, name=name, **extra)
-        _full_clean(area)
+        area.full_clean()
         area.save()
         audit.record_create(actor, area)
     return area
@@ -73,7 +70,7 @@ def create_team(actor: Any, *, area: Area, code: str, name: str, **extra: Any) -
     _require(actor, PEOPLE_MANAGE, place_of_area(area))
     with transaction.atomic():
         team = Team(area=area, code=code, name=name, **extra)
-        _full_clean(team)
+        team.full_clean()
         team.save()
         audit.record_create(actor, team)
     return team
@@ -85,7 +82,7 @@ def create_user(
     *,
     username: str,
     password: str | None,
-    roles: list[tuple[str, Enterprise | Site | Area | Team]] = (),  # type: ignore[assignment]
+    roles: Sequence[tuple[str, Enterprise | Site | Area | Team]] = (),
     is_superuser: bool = False,
     **fields: Any,
 ) -> User:
@@ -109,7 +106,7 @@ def create_user(
             except ValidationError as exc:
                 raise ValidationError({"password": exc.messages}) from exc
             user.set_password(password)
-        _full_clean(user, exclude=["password"])
+        user.full_clean(exclude=["password"])
         user.save()
         audit.record_create(actor, user)
         publish(events.UserCreated(user_id=user.pk, actor_id=getattr(actor, "pk", None)))
@@ -129,7 +126,7 @@ def update_user(actor: Any, user: User, **changes: Any) -> User:
         before = audit.snapshot(user)
         for field, value in changes.items():
             setattr(user, field, value)
-        _full_clean(user, exclude=["password"])
+        user.full_clean(exclude=["password"])
         user.save()
         audit.record_update(actor, user, before)
         if changes.get("is_active") is False and before["is_active"]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -52,24 +51,21 @@ class MeasurementKind(models.TextChoices):
 class KindSpec:
     units: tuple[str, ...]  # accepted engineering units; the first is the usual one
     prefix: str  # ISA-5.1 style tag letters
-    label: str | Promise
 
 
 KINDS: dict[str, KindSpec] = {
-    MeasurementKind.TEMPERATURE: KindSpec(("°C", "K"), "TI", MeasurementKind.TEMPERATURE.label),
-    MeasurementKind.PRESSURE: KindSpec(("kPa", "MPa", "bar"), "PI", MeasurementKind.PRESSURE.label),
-    MeasurementKind.LEVEL: KindSpec(("m", "mm", "%"), "LI", MeasurementKind.LEVEL.label),
-    MeasurementKind.FLOW: KindSpec(("m³/h", "t/h", "Nm³/h", "L/min"), "FI", MeasurementKind.FLOW.label),
-    MeasurementKind.COMBUSTIBLE_GAS: KindSpec(("%LEL",), "AI", MeasurementKind.COMBUSTIBLE_GAS.label),
-    MeasurementKind.TOXIC_GAS: KindSpec(("ppm", "mg/m³"), "AI", MeasurementKind.TOXIC_GAS.label),
-    MeasurementKind.OXYGEN: KindSpec(("%vol",), "AI", MeasurementKind.OXYGEN.label),
-    MeasurementKind.HYDROGEN: KindSpec(("%LEL", "ppm", "%vol"), "AI", MeasurementKind.HYDROGEN.label),
-    MeasurementKind.VIBRATION: KindSpec(("mm/s", "µm", "g"), "VI", MeasurementKind.VIBRATION.label),
-    MeasurementKind.MOTOR_CURRENT: KindSpec(("A",), "II", MeasurementKind.MOTOR_CURRENT.label),
-    MeasurementKind.COOLING_WATER_FLOW: KindSpec(
-        ("m³/h", "t/h"), "FI", MeasurementKind.COOLING_WATER_FLOW.label
-    ),
-    MeasurementKind.WIND_SPEED: KindSpec(("m/s",), "SI", MeasurementKind.WIND_SPEED.label),
+    MeasurementKind.TEMPERATURE: KindSpec(("°C", "K"), "TI"),
+    MeasurementKind.PRESSURE: KindSpec(("kPa", "MPa", "bar"), "PI"),
+    MeasurementKind.LEVEL: KindSpec(("m", "mm", "%"), "LI"),
+    MeasurementKind.FLOW: KindSpec(("m³/h", "t/h", "Nm³/h", "L/min"), "FI"),
+    MeasurementKind.COMBUSTIBLE_GAS: KindSpec(("%LEL",), "AI"),
+    MeasurementKind.TOXIC_GAS: KindSpec(("ppm", "mg/m³"), "AI"),
+    MeasurementKind.OXYGEN: KindSpec(("%vol",), "AI"),
+    MeasurementKind.HYDROGEN: KindSpec(("%LEL", "ppm", "%vol"), "AI"),
+    MeasurementKind.VIBRATION: KindSpec(("mm/s", "µm", "g"), "VI"),
+    MeasurementKind.MOTOR_CURRENT: KindSpec(("A",), "II"),
+    MeasurementKind.COOLING_WATER_FLOW: KindSpec(("m³/h", "t/h"), "FI"),
+    MeasurementKind.WIND_SPEED: KindSpec(("m/s",), "SI"),
 }
 
 

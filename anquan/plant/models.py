@@ -163,7 +163,7 @@ class SensorTag(TimeStampedModel):
         spec = KINDS.get(self.kind)
         if spec and self.unit not in spec.units:
             errors["unit"] = _("%(kind)s 的工程单位应为：%(units)s") % {
-                "kind": spec.label,
+                "kind": MeasurementKind(self.kind).label,
                 "units": "、".join(spec.units),
             }
         if self.range_low is not None and self.range_high is not None:

@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +176,3 @@ def verify(progress: Callable[[int], None] | None = None) -> VerifyResult:
     if head and head.seq != checked:
         return VerifyResult(checked, checked + 1, f"entries after #{checked} were removed")
     return VerifyResult(checked)
-
-
-def entries_for(instances: Iterable[models.Model]) -> models.QuerySet[AuditEntry]:
-    q = models.Q(pk__in=[])
-    for obj in instances:
-        q |= models.Q(model=obj._meta.label_lower, object_id=str(obj.pk))
-    return AuditEntry.objects.filter(q)

@@ -8,19 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from anquan.conftest import PASSWORD, World
+from anquan.conftest import PASSWORD, World, client_for
 from anquan.org import services
 from anquan.org.choices import Role, ScopeLevel
 from anquan.org.models import ApiToken, RoleAssignment, User
 from anquan.platform.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def listed(response: Any) -> set[str]:
@@ -52,14 +46,14 @@ SITE_A_PEOPLE = {
     ],
 )
 def test_people_list_shows_exactly_the_viewers_scope(world: World, viewer: str, expected: set[str]) -> None:
-    response = client_for(world.user(viewer)).get(reverse("org:people"))
+    response = world.client(viewer).get(reverse("org:people"))
 
     assert response.status_code == 200
     assert listed(response) == expected
 
 
 def test_people_list_needs_people_view(world: World) -> None:
-    response = client_for(world.user("worker_a1")).get(reverse("org:people"))
+    response = world.client("worker_a1").get(reverse("org:people"))
 
     assert response.status_code == 403
 
@@ -86,7 +80,7 @@ def test_people_list_filters(world: World, params: dict[str, str], expected: set
     objects = {"team_a1": world.team_a1, "area_a2": world.area_a2, "site_a": world.site_a}
     query = {k: (objects[v].pk if v in objects else v) for k, v in params.items()}
 
-    response = client_for(world.user("admin_a")).get(reverse("org:people"), query)
+    response = world.client("admin_a").get(reverse("org:people"), query)
 
     assert response.status_code == 200
     assert listed(response) == expected
@@ -95,14 +89,14 @@ def test_people_list_filters(world: World, params: dict[str, str], expected: set
 def test_people_list_searches_the_employee_number(world: World) -> None:
     services.update_user(None, world.user("worker_a2"), employee_no="E-2042")
 
-    response = client_for(world.user("admin_a")).get(reverse("org:people"), {"q": "2042"})
+    response = world.client("admin_a").get(reverse("org:people"), {"q": "2042"})
 
     assert listed(response) == {"worker_a2"}
 
 
 def test_people_list_hides_deactivated_people_unless_asked(world: World) -> None:
     services.update_user(None, world.user("worker_a2"), is_active=False)
-    client = client_for(world.user("admin_a"))
+    client = world.client("admin_a")
 
     assert "worker_a2" not in listed(client.get(reverse("org:people")))
     assert listed(client.get(reverse("org:people"), {"status": "inactive"})) == {"worker_a2"}
@@ -110,7 +104,7 @@ def test_people_list_hides_deactivated_people_unless_asked(world: World) -> None
 
 
 def test_people_list_rejects_a_site_outside_the_scope(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(reverse("org:people"), {"site": world.site_b.pk})
+    response = world.client("admin_a").get(reverse("org:people"), {"site": world.site_b.pk})
 
     assert response.status_code == 400
     assert "site" in response.context["form"].errors
@@ -122,7 +116,7 @@ def test_people_list_pages(world: World) -> None:
         services.create_user(
             None, username=f"extra{i:02d}", password=None, name=f"临时工{i:02d}", team=world.team_b1
         )
-    client = client_for(world.user("admin_b"))
+    client = world.client("admin_b")
 
     first = client.get(reverse("org:people"))
     second = client.get(reverse("org:people"), {"page": 2})
@@ -134,7 +128,7 @@ def test_people_list_pages(world: World) -> None:
 
 
 def test_people_list_answers_htmx_with_the_results_fragment(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(
+    response = world.client("admin_a").get(
         reverse("org:people"), {"q": "员工"}, headers={"HX-Request": "true"}
     )
 
@@ -147,7 +141,7 @@ def test_people_list_answers_htmx_with_the_results_fragment(world: World) -> Non
 
 # --- Detail ------------------------------------------------------------------------------------
 def test_person_detail_shows_roles_and_equipment_in_scope(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(reverse("org:person", args=[world.user("leader_a1").pk]))
+    response = world.client("admin_a").get(reverse("org:person", args=[world.user("leader_a1").pk]))
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -157,23 +151,21 @@ def test_person_detail_shows_roles_and_equipment_in_scope(world: World) -> None:
 
 
 def test_person_detail_out_of_scope_is_not_found(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(reverse("org:person", args=[world.user("worker_b1").pk]))
+    response = world.client("admin_a").get(reverse("org:person", args=[world.user("worker_b1").pk]))
 
     assert response.status_code == 404
 
 
 def test_person_detail_without_people_view_is_forbidden(world: World) -> None:
-    response = client_for(world.user("worker_a1")).get(
-        reverse("org:person", args=[world.user("worker_a1").pk])
-    )
+    response = world.client("worker_a1").get(reverse("org:person", args=[world.user("worker_a1").pk]))
 
     assert response.status_code == 403
 
 
 def test_person_detail_offers_management_only_to_managers(world: World) -> None:
     worker = world.user("worker_a1")
-    as_admin = client_for(world.user("admin_a")).get(reverse("org:person", args=[worker.pk]))
-    as_manager = client_for(world.user("manager_a1")).get(reverse("org:person", args=[worker.pk]))
+    as_admin = world.client("admin_a").get(reverse("org:person", args=[worker.pk]))
+    as_manager = world.client("manager_a1").get(reverse("org:person", args=[worker.pk]))
 
     assert as_admin.context["manages"] is True
     assert reverse("org:person_edit", args=[worker.pk]) in as_admin.content.decode()
@@ -203,7 +195,7 @@ def _create_form(world: World, **overrides: Any) -> dict[str, Any]:
 
 
 def test_create_person_with_a_role(world: World) -> None:
-    response = client_for(world.user("admin_a")).post(reverse("org:person_create"), _create_form(world))
+    response = world.client("admin_a").post(reverse("org:person_create"), _create_form(world))
 
     person = User.objects.get(username="new_worker")
     assert response.status_code == 302
@@ -222,7 +214,7 @@ def test_create_person_with_a_role(world: World) -> None:
 
 
 def test_create_form_offers_only_manageable_scopes(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(reverse("org:person_create"))
+    response = world.client("admin_a").get(reverse("org:person_create"))
 
     form = response.context["form"]
     values = {v for _group, options in form.fields["scope"].choices[1:] for v, _label in options}
@@ -256,9 +248,7 @@ def test_create_person_form_errors_answer_400_and_create_nothing(
     values = {k: v.format(site_b=world.site_b.pk, team_b1=world.team_b1.pk) for k, v in overrides.items()}
     users_before = User.objects.count()
 
-    response = client_for(world.user("admin_a")).post(
-        reverse("org:person_create"), _create_form(world, **values)
-    )
+    response = world.client("admin_a").post(reverse("org:person_create"), _create_form(world, **values))
 
     assert response.status_code == 400
     assert field in response.context["form"].errors
@@ -266,7 +256,7 @@ def test_create_person_form_errors_answer_400_and_create_nothing(
 
 
 def test_create_person_without_team_or_role_is_refused(world: World) -> None:
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:person_create"), _create_form(world, team="", role="", scope="")
     )
 
@@ -277,7 +267,7 @@ def test_create_person_without_team_or_role_is_refused(world: World) -> None:
 
 def test_create_person_needs_people_manage(world: World) -> None:
     users_before = User.objects.count()
-    client = client_for(world.user("manager_a1"))
+    client = world.client("manager_a1")
 
     assert client.get(reverse("org:person_create")).status_code == 403
     assert client.post(reverse("org:person_create"), _create_form(world)).status_code == 403
@@ -302,7 +292,7 @@ def _edit_form(person: User, **overrides: Any) -> dict[str, Any]:
 def test_edit_person(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:person_edit", args=[worker.pk]),
         _edit_form(worker, name="员工甲（改）", team=world.team_a2.pk, preferred_language="en"),
     )
@@ -315,7 +305,7 @@ def test_edit_person(world: World) -> None:
 def test_edit_person_form_errors_answer_400_and_change_nothing(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:person_edit", args=[worker.pk]), _edit_form(worker, name="", team=world.team_b1.pk)
     )
 
@@ -328,7 +318,7 @@ def test_edit_person_form_errors_answer_400_and_change_nothing(world: World) -> 
 @pytest.mark.parametrize(("actor", "status"), [("manager_a1", 403), ("admin_b", 404), ("worker_a2", 403)])
 def test_edit_person_denied_changes_nothing(world: World, actor: str, status: int) -> None:
     worker = world.user("worker_a1")
-    client = client_for(world.user(actor))
+    client = world.client(actor)
 
     assert client.get(reverse("org:person_edit", args=[worker.pk])).status_code == status
     response = client.post(reverse("org:person_edit", args=[worker.pk]), _edit_form(worker, name="篡改"))
@@ -340,7 +330,7 @@ def test_edit_person_denied_changes_nothing(world: World, actor: str, status: in
 
 def test_deactivate_and_reactivate(world: World) -> None:
     worker = world.user("worker_a1")
-    client = client_for(world.user("admin_a"))
+    client = world.client("admin_a")
     url = reverse("org:person_set_active", args=[worker.pk])
 
     client.post(url, {"active": "0"})
@@ -366,9 +356,7 @@ def test_deactivating_oneself_is_refused(world: World) -> None:
 def test_deactivate_denied_changes_nothing(world: World, actor: str, status: int) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user(actor)).post(
-        reverse("org:person_set_active", args=[worker.pk]), {"active": "0"}
-    )
+    response = world.client(actor).post(reverse("org:person_set_active", args=[worker.pk]), {"active": "0"})
 
     worker.refresh_from_db()
     assert response.status_code == status
@@ -378,7 +366,7 @@ def test_deactivate_denied_changes_nothing(world: World, actor: str, status: int
 def test_reset_password(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:person_password", args=[worker.pk]),
         {"password1": "Brand-New-Passw0rd", "password2": "Brand-New-Passw0rd"},
     )
@@ -397,7 +385,7 @@ def test_reset_password_errors_answer_400_and_keep_the_password(
 ) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:person_password", args=[worker.pk]), {"password1": p1, "password2": p2}
     )
 
@@ -410,7 +398,7 @@ def test_reset_password_errors_answer_400_and_keep_the_password(
 def test_reset_password_denied_keeps_the_password(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("manager_a1")).post(
+    response = world.client("manager_a1").post(
         reverse("org:person_password", args=[worker.pk]),
         {"password1": "Brand-New-Passw0rd", "password2": "Brand-New-Passw0rd"},
     )
@@ -424,7 +412,7 @@ def test_reset_password_denied_keeps_the_password(world: World) -> None:
 def test_assign_role(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:role_assign", args=[worker.pk]),
         {"role-role": Role.SAFETY_OFFICER, "role-scope": f"area:{world.area_a1.pk}"},
     )
@@ -439,7 +427,7 @@ def test_assign_role(world: World) -> None:
 def test_assign_role_over_htmx_answers_the_panel(world: World) -> None:
     worker = world.user("worker_a1")
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:role_assign", args=[worker.pk]),
         {"role-role": Role.TEAM_LEADER, "role-scope": f"team:{world.team_a1.pk}"},
         headers={"HX-Request": "true"},
@@ -469,7 +457,7 @@ def test_assign_role_errors_answer_400_and_change_nothing(
     before = RoleAssignment.objects.count()
 
     for headers in ({}, {"HX-Request": "true"}):
-        response = client_for(world.user("admin_a")).post(
+        response = world.client("admin_a").post(
             reverse("org:role_assign", args=[worker.pk]), values, headers=headers
         )
         assert response.status_code == 400
@@ -482,7 +470,7 @@ def test_assign_role_denied_changes_nothing(world: World, actor: str, status: in
     worker = world.user("worker_a1")
     before = RoleAssignment.objects.count()
 
-    response = client_for(world.user(actor)).post(
+    response = world.client(actor).post(
         reverse("org:role_assign", args=[worker.pk]),
         {"role-role": Role.ADMINISTRATOR, "role-scope": f"site:{world.site_b.pk}"},
     )
@@ -495,9 +483,7 @@ def test_revoke_role(world: World) -> None:
     worker = world.user("worker_a1")
     assignment = worker.assignments.get()
 
-    response = client_for(world.user("admin_a")).post(
-        reverse("org:role_revoke", args=[worker.pk, assignment.pk])
-    )
+    response = world.client("admin_a").post(reverse("org:role_revoke", args=[worker.pk, assignment.pk]))
 
     assert response.status_code == 302
     assert not worker.assignments.exists()
@@ -508,7 +494,7 @@ def test_revoke_role_denied_changes_nothing(world: World, actor: str, status: in
     worker = world.user("worker_a1")
     assignment = worker.assignments.get()
 
-    response = client_for(world.user(actor)).post(reverse("org:role_revoke", args=[worker.pk, assignment.pk]))
+    response = world.client(actor).post(reverse("org:role_revoke", args=[worker.pk, assignment.pk]))
 
     assert response.status_code == status
     assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
@@ -517,7 +503,7 @@ def test_revoke_role_denied_changes_nothing(world: World, actor: str, status: in
 def test_revoke_role_of_another_person_is_not_found(world: World) -> None:
     other = world.user("worker_a2").assignments.get()
 
-    response = client_for(world.user("admin_a")).post(
+    response = world.client("admin_a").post(
         reverse("org:role_revoke", args=[world.user("worker_a1").pk, other.pk])
     )
 
@@ -535,9 +521,9 @@ def _structure(response: Any) -> dict[str, dict[str, list[str]]]:
 
 
 def test_structure_shows_the_viewers_scope(world: World) -> None:
-    as_worker = client_for(world.user("worker_a1")).get(reverse("org:structure"))
-    as_admin_b = client_for(world.user("admin_b")).get(reverse("org:structure"))
-    as_ehs = client_for(world.user("ehs")).get(reverse("org:structure"))
+    as_worker = world.client("worker_a1").get(reverse("org:structure"))
+    as_admin_b = world.client("admin_b").get(reverse("org:structure"))
+    as_ehs = world.client("ehs").get(reverse("org:structure"))
 
     assert _structure(as_worker) == {"东区储运园区": {"罐区": ["罐区一班"]}}
     assert _structure(as_admin_b) == {"西区储运园区": {"西罐区": ["西罐区一班"]}}
@@ -549,7 +535,7 @@ def test_structure_shows_the_viewers_scope(world: World) -> None:
 
 
 def test_structure_counts_team_members_for_people_viewers(world: World) -> None:
-    response = client_for(world.user("admin_a")).get(reverse("org:structure"))
+    response = world.client("admin_a").get(reverse("org:structure"))
 
     counts = {
         t["team"].name: t["members"]
@@ -562,7 +548,7 @@ def test_structure_counts_team_members_for_people_viewers(world: World) -> None:
 
 
 def test_structure_hides_member_counts_without_people_view(world: World) -> None:
-    response = client_for(world.user("worker_a1")).get(reverse("org:structure"))
+    response = world.client("worker_a1").get(reverse("org:structure"))
 
     assert response.context["show_members"] is False
 
@@ -586,9 +572,7 @@ def test_issue_token_shows_the_raw_value_once(world: World) -> None:
 
 
 def test_issue_token_without_name_answers_400(world: World) -> None:
-    response = client_for(world.user("worker_a1")).post(
-        reverse("org:tokens"), {"name": "  ", "expires_in_days": ""}
-    )
+    response = world.client("worker_a1").post(reverse("org:tokens"), {"name": "  ", "expires_in_days": ""})
 
     assert response.status_code == 400
     assert "name" in response.context["form"].errors
@@ -610,7 +594,7 @@ def test_revoke_own_token(world: World) -> None:
 def test_token_list_and_revoke_are_personal(world: World) -> None:
     owner = world.user("worker_a1")
     token, _raw = services.issue_api_token(owner, user=owner, name="脚本")
-    admin = client_for(world.user("admin_a"))
+    admin = world.client("admin_a")
 
     assert token not in admin.get(reverse("org:tokens")).context["tokens"]
     response = admin.post(reverse("org:token_revoke", args=[token.pk]))
@@ -622,8 +606,8 @@ def test_token_list_and_revoke_are_personal(world: World) -> None:
 
 # --- Navigation --------------------------------------------------------------------------------
 def test_menu_lists_people_pages_by_capability(world: World) -> None:
-    as_worker = client_for(world.user("worker_a1")).get(reverse("home"))
-    as_admin = client_for(world.user("admin_a")).get(reverse("home"))
+    as_worker = world.client("worker_a1").get(reverse("home"))
+    as_admin = world.client("admin_a").get(reverse("home"))
 
     worker_menu = [i["url_name"] for i in as_worker.context["nav_items"]]
     admin_menu = [i["url_name"] for i in as_admin.context["nav_items"]]

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def client_for(world: World, key: str) -> Client:
-    client = Client()
-    client.force_login(world.user(key))
-    return client
-
-
 def equipment_post(world: World, **overrides: Any) -> dict[str, Any]:
     data = {
         "area": world.area_a1.pk,
@@ -80,14 +74,14 @@ def test_anonymous_is_sent_to_login(world: World) -> None:
 
 
 def test_a_user_without_plant_view_gets_403(world: World) -> None:
-    client = client_for(world, "contractor_a")
+    client = world.client("contractor_a")
 
     assert client.get(reverse("plant:browser")).status_code == 403
     assert client.get(reverse("plant:site", args=[world.site_a.pk])).status_code == 403
 
 
 def test_browser_lists_only_the_sites_and_areas_in_scope(world: World) -> None:
-    response = client_for(world, "worker_a1").get(reverse("plant:browser"))
+    response = world.client("worker_a1").get(reverse("plant:browser"))
 
     assert response.status_code == 200
     sites = [card["site"] for card in response.context["cards"]]
@@ -98,7 +92,7 @@ def test_browser_lists_only_the_sites_and_areas_in_scope(world: World) -> None:
 
 
 def test_browser_counts_equipment_and_tags_per_area(world: World) -> None:
-    response = client_for(world, "ehs").get(reverse("plant:browser"))
+    response = world.client("ehs").get(reverse("plant:browser"))
 
     cards = {card["site"].code: card for card in response.context["cards"]}
     assert set(cards) == {"east", "west"}
@@ -121,7 +115,7 @@ def test_site_page_draws_the_map_with_areas_and_equipment(world: World) -> None:
         None, area=loading, code="LA-1", name="1号鹤管", type="loading_arm", map_x=40, map_y=30
     )
 
-    response = client_for(world, "admin_a").get(reverse("plant:site", args=[world.site_a.pk]))
+    response = world.client("admin_a").get(reverse("plant:site", args=[world.site_a.pk]))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -138,7 +132,7 @@ def test_site_page_draws_the_map_with_areas_and_equipment(world: World) -> None:
 
 
 def test_site_out_of_scope_is_404(world: World) -> None:
-    client = client_for(world, "admin_b")
+    client = world.client("admin_b")
 
     assert client.get(reverse("plant:site", args=[world.site_a.pk])).status_code == 404
     assert client.get(reverse("plant:topology", args=[world.site_a.pk])).status_code == 404
@@ -150,7 +144,7 @@ def test_area_page_filters_and_searches_equipment(world: World) -> None:
     services.create_equipment(
         None, area=world.area_a1, code="P-101", name="罐区转输泵", type="pump", unit=unit, status="standby"
     )
-    client = client_for(world, "worker_a1")
+    client = world.client("worker_a1")
     url = reverse("plant:area", args=[world.area_a1.pk])
 
     def codes(**params: str) -> list[str]:
@@ -168,7 +162,7 @@ def test_area_page_filters_and_searches_equipment(world: World) -> None:
 
 
 def test_area_filter_over_htmx_returns_only_the_table(world: World) -> None:
-    response = client_for(world, "worker_a1").get(
+    response = world.client("worker_a1").get(
         reverse("plant:area", args=[world.area_a1.pk]), {"q": "T-101"}, **HTMX
     )
 
@@ -180,7 +174,7 @@ def test_area_filter_over_htmx_returns_only_the_table(world: World) -> None:
 
 
 def test_area_out_of_scope_is_404(world: World) -> None:
-    client = client_for(world, "worker_a1")
+    client = world.client("worker_a1")
 
     assert client.get(reverse("plant:area", args=[world.area_a2.pk])).status_code == 404
     assert client.get(reverse("plant:area", args=[world.area_b1.pk])).status_code == 404
@@ -190,7 +184,7 @@ def test_equipment_page_shows_fields_tags_limits_and_links(world: World) -> None
     tank = world.equipment["T-101"]
     services.update_tag(None, world.tags["TI-101"], hh_priority="high", h_priority="medium")
 
-    response = client_for(world, "admin_a").get(reverse("plant:equipment", args=[tank.pk]))
+    response = world.client("admin_a").get(reverse("plant:equipment", args=[tank.pk]))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -217,7 +211,7 @@ def test_equipment_page_shows_fields_tags_limits_and_links(world: World) -> None
 def test_equipment_page_hides_neighbours_out_of_scope(world: World) -> None:
     tank = world.equipment["T-101"]
 
-    response = client_for(world, "worker_a1").get(reverse("plant:equipment", args=[tank.pk]))
+    response = world.client("worker_a1").get(reverse("plant:equipment", args=[tank.pk]))
 
     assert response.status_code == 200
     assert response.context["downstream"] == []  # P-201 sits in an area the worker does not see
@@ -227,13 +221,13 @@ def test_equipment_page_hides_neighbours_out_of_scope(world: World) -> None:
 
 def test_equipment_out_of_scope_is_404(world: World) -> None:
     assert (
-        client_for(world, "worker_a1")
+        world.client("worker_a1")
         .get(reverse("plant:equipment", args=[world.equipment["P-201"].pk]))
         .status_code
         == 404
     )
     assert (
-        client_for(world, "admin_b")
+        world.client("admin_b")
         .get(reverse("plant:equipment", args=[world.equipment["T-101"].pk]))
         .status_code
         == 404
@@ -243,7 +237,7 @@ def test_equipment_out_of_scope_is_404(world: World) -> None:
 # --- Editing equipment ------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["worker_a1", "officer_a", "manager_a1"])
 def test_edit_pages_need_plant_change(world: World, key: str) -> None:
-    client = client_for(world, key)
+    client = world.client(key)
     tank = world.equipment["T-101"]
     tag = world.tags["TI-101"]
 
@@ -262,7 +256,7 @@ def test_edit_pages_need_plant_change(world: World, key: str) -> None:
 
 
 def test_other_site_administrator_gets_404_and_changes_nothing(world: World) -> None:
-    client = client_for(world, "admin_b")
+    client = world.client("admin_b")
     tank = world.equipment["T-101"]
     before = AuditEntry.objects.count()
 
@@ -280,7 +274,7 @@ def test_other_site_administrator_gets_404_and_changes_nothing(world: World) -> 
 
 
 def test_create_equipment_through_the_form(world: World) -> None:
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     url = reverse("plant:equipment-create", args=[world.site_a.pk])
 
     page = client.get(url, {"area": world.area_a1.pk})
@@ -306,7 +300,7 @@ def test_create_equipment_through_the_form(world: World) -> None:
 
 
 def test_invalid_equipment_form_is_400_with_field_errors_and_nothing_changes(world: World) -> None:
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     url = reverse("plant:equipment-create", args=[world.site_a.pk])
     before = Equipment.objects.count()
 
@@ -332,7 +326,7 @@ def test_invalid_equipment_form_is_400_with_field_errors_and_nothing_changes(wor
 
 def test_unit_of_another_area_is_refused_on_the_unit_field(world: World) -> None:
     pump_unit = services.create_unit(None, area=world.area_a2, code="u2", name="输油单元")
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.post(
         reverse("plant:equipment-create", args=[world.site_a.pk]), equipment_post(world, unit=pump_unit.pk)
@@ -345,7 +339,7 @@ def test_unit_of_another_area_is_refused_on_the_unit_field(world: World) -> None
 
 def test_edit_equipment_through_the_form(world: World) -> None:
     tank = world.equipment["T-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     url = reverse("plant:equipment-edit", args=[tank.pk])
     page = client.get(url)
     assert page.status_code == 200
@@ -368,7 +362,7 @@ def test_edit_equipment_through_the_form(world: World) -> None:
 
 def test_delete_equipment_refused_while_it_has_tags(world: World) -> None:
     tank = world.equipment["T-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.post(reverse("plant:equipment-delete", args=[tank.pk]))
 
@@ -381,7 +375,7 @@ def test_delete_equipment_refused_while_it_has_tags(world: World) -> None:
 def test_delete_equipment_without_tags(world: World) -> None:
     services.delete_tag(None, world.tags["TI-101"])
     tank = world.equipment["T-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     assert client.get(reverse("plant:equipment-delete", args=[tank.pk])).status_code == 200
 
     response = client.post(reverse("plant:equipment-delete", args=[tank.pk]))
@@ -395,7 +389,7 @@ def test_delete_equipment_without_tags(world: World) -> None:
 # --- Tags -------------------------------------------------------------------------------------
 def test_create_tag_through_the_form(world: World) -> None:
     tank = world.equipment["T-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.post(reverse("plant:tag-create", args=[tank.pk]), tag_post())
 
@@ -427,7 +421,7 @@ def test_create_tag_through_the_form(world: World) -> None:
 def test_invalid_tag_form_is_400_with_field_errors(
     world: World, overrides: dict[str, str], field: str, message: str | None
 ) -> None:
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     before = SensorTag.objects.count()
 
     response = client.post(
@@ -443,7 +437,7 @@ def test_invalid_tag_form_is_400_with_field_errors(
 
 
 def test_tag_unit_choices_follow_the_kind(world: World) -> None:
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.get(reverse("plant:tag-units"), {"kind": "pressure"})
 
@@ -457,7 +451,7 @@ def test_tag_unit_choices_follow_the_kind(world: World) -> None:
 
 def test_edit_and_delete_a_tag(world: World) -> None:
     tag = world.tags["TI-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     page = client.get(reverse("plant:tag-edit", args=[tag.pk]))
     assert page.context["form"]["range_high"].value() == "80"
 
@@ -484,8 +478,8 @@ def topology_json(client: Client, world: World) -> dict[str, Any]:
 def test_topology_json_holds_exactly_the_visible_nodes_and_edges(world: World) -> None:
     tank, pump = world.equipment["T-101"], world.equipment["P-201"]
 
-    admin = topology_json(client_for(world, "admin_a"), world)
-    worker = topology_json(client_for(world, "worker_a1"), world)
+    admin = topology_json(world.client("admin_a"), world)
+    worker = topology_json(world.client("worker_a1"), world)
 
     assert sorted(n["code"] for n in admin["nodes"]) == ["P-201", "T-101"]
     assert [(e["source"], e["target"], e["medium"], e["kind"]) for e in admin["edges"]] == [
@@ -508,8 +502,8 @@ def test_topology_json_holds_exactly_the_visible_nodes_and_edges(world: World) -
 def test_topology_page_offers_the_editor_only_to_plant_change(world: World) -> None:
     url = reverse("plant:topology", args=[world.site_a.pk])
 
-    admin = client_for(world, "admin_a").get(url)
-    officer = client_for(world, "officer_a").get(url)
+    admin = world.client("admin_a").get(url)
+    officer = world.client("officer_a").get(url)
 
     assert admin.status_code == officer.status_code == 200
     assert admin.context["form"] is not None
@@ -521,7 +515,7 @@ def test_topology_page_offers_the_editor_only_to_plant_change(world: World) -> N
 
 def test_add_a_link_over_htmx_returns_the_updated_editor(world: World) -> None:
     tank, pump = world.equipment["T-101"], world.equipment["P-201"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.post(
         reverse("plant:link-create", args=[world.site_a.pk]),
@@ -545,7 +539,7 @@ def test_add_a_link_over_htmx_returns_the_updated_editor(world: World) -> None:
 
 def test_self_link_is_refused_with_a_message(world: World) -> None:
     tank = world.equipment["T-101"]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     before = ProcessLink.objects.count()
 
     response = client.post(
@@ -561,7 +555,7 @@ def test_self_link_is_refused_with_a_message(world: World) -> None:
 
 
 def test_cross_site_link_is_refused_with_a_message(world: World) -> None:
-    client = client_for(world, "root")
+    client = world.client("root")
     before = ProcessLink.objects.count()
 
     response = client.post(
@@ -574,7 +568,7 @@ def test_cross_site_link_is_refused_with_a_message(world: World) -> None:
     assert "只能连接同一场所内的设备。" in response.content.decode()
     assert ProcessLink.objects.count() == before
     # A site administrator cannot even pick equipment of the other site.
-    response = client_for(world, "admin_a").post(
+    response = world.client("admin_a").post(
         reverse("plant:link-create", args=[world.site_a.pk]),
         {"source": world.equipment["T-101"].pk, "target": world.equipment["T-901"].pk, "kind": "material"},
         **HTMX,
@@ -585,7 +579,7 @@ def test_cross_site_link_is_refused_with_a_message(world: World) -> None:
 
 
 def test_duplicate_link_is_refused(world: World) -> None:
-    response = client_for(world, "admin_a").post(
+    response = world.client("admin_a").post(
         reverse("plant:link-create", args=[world.site_a.pk]),
         {"source": world.equipment["T-101"].pk, "target": world.equipment["P-201"].pk, "kind": "material"},
         **HTMX,
@@ -598,7 +592,7 @@ def test_duplicate_link_is_refused(world: World) -> None:
 
 def test_remove_a_link_over_htmx(world: World) -> None:
     link = world.links[0]
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
 
     response = client.post(reverse("plant:link-delete", args=[link.pk]), **HTMX)
 
@@ -612,7 +606,7 @@ def test_remove_a_link_over_htmx(world: World) -> None:
 
 
 def test_link_writes_without_htmx_redirect_back(world: World) -> None:
-    client = client_for(world, "admin_a")
+    client = world.client("admin_a")
     url = reverse("plant:topology", args=[world.site_a.pk])
 
     created = client.post(
@@ -631,9 +625,9 @@ def test_link_writes_without_htmx_redirect_back(world: World) -> None:
 def test_link_writes_need_plant_change_and_scope(world: World) -> None:
     link = world.links[0]
 
-    denied = client_for(world, "officer_a").post(reverse("plant:link-delete", args=[link.pk]), **HTMX)
-    hidden = client_for(world, "admin_b").post(reverse("plant:link-delete", args=[link.pk]), **HTMX)
-    add = client_for(world, "officer_a").post(
+    denied = world.client("officer_a").post(reverse("plant:link-delete", args=[link.pk]), **HTMX)
+    hidden = world.client("admin_b").post(reverse("plant:link-delete", args=[link.pk]), **HTMX)
+    add = world.client("officer_a").post(
         reverse("plant:link-create", args=[world.site_a.pk]),
         {"source": world.equipment["P-201"].pk, "target": world.equipment["T-101"].pk, "kind": "material"},
     )

@@ -9,10 +9,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from anquan.conftest import PASSWORD, World
+from anquan.conftest import PASSWORD, World, client_for
 from anquan.org import services
 from anquan.platform.models import AuditEntry
-from anquan.web.tests.conftest import client_for
 
 pytestmark = [pytest.mark.django_db]
 

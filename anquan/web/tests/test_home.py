@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from anquan.conftest import World
+from anquan.conftest import World, client_for
 from anquan.notifications.choices import Category
 from anquan.notifications.services import notify
 from anquan.plant import services as plant
-from anquan.web.tests.conftest import client_for
 
 pytestmark = [pytest.mark.django_db]
 

@@ -22,13 +22,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def client_for(world: Any, key: str | None) -> Client:
-    client = Client()
-    if key:
-        client.force_login(world.user(key))
-    return client
-
-
 def upload_url(eq: Any) -> str:
     return reverse("attachments:upload", args=["plant.equipment", eq.pk])
 
@@ -64,7 +57,7 @@ def post_file(client: Client, eq: Any, name: str, data: bytes, **extra: Any) -> 
 def test_upload_is_denied_and_stores_nothing(world: Any, media: Path, key: str | None, status: int) -> None:
     entries = AuditEntry.objects.count()
 
-    response = post_file(client_for(world, key), world.equipment["T-101"], "p.jpg", samples.jpeg(), **HTMX)
+    response = post_file(world.client(key), world.equipment["T-101"], "p.jpg", samples.jpeg(), **HTMX)
 
     assert response.status_code == status
     if key is None:
@@ -76,7 +69,7 @@ def test_upload_is_denied_and_stores_nothing(world: Any, media: Path, key: str |
 
 def test_upload_with_htmx_returns_the_refreshed_panel(world: Any, media: Path) -> None:
     tank = world.equipment["T-101"]
-    response = post_file(client_for(world, "leader_a1"), tank, "罐顶.jpg", samples.jpeg(gps=True), **HTMX)
+    response = post_file(world.client("leader_a1"), tank, "罐顶.jpg", samples.jpeg(gps=True), **HTMX)
 
     assert response.status_code == 200
     att = Attachment.objects.get()
@@ -96,13 +89,13 @@ def test_upload_with_htmx_returns_the_refreshed_panel(world: Any, media: Path) -
 
 
 def test_upload_without_htmx_redirects_back(world: Any, media: Path) -> None:
-    response = post_file(client_for(world, "leader_a1"), world.equipment["T-101"], "m.pdf", samples.pdf())
+    response = post_file(world.client("leader_a1"), world.equipment["T-101"], "m.pdf", samples.pdf())
     assert (response.status_code, response["Location"]) == (302, "/plant/")
     assert Attachment.objects.get().kind == "pdf"
 
 
 def test_upload_never_redirects_to_another_site(world: Any, media: Path) -> None:
-    client = client_for(world, "leader_a1")
+    client = world.client("leader_a1")
     response = client.post(
         upload_url(world.equipment["T-101"]),
         {"file": upload("m.pdf", samples.pdf()), "next": "https://evil.example.com/"},
@@ -111,7 +104,7 @@ def test_upload_never_redirects_to_another_site(world: Any, media: Path) -> None
 
 
 def test_the_camera_input_is_accepted_too(world: Any, media: Path) -> None:
-    client = client_for(world, "leader_a1")
+    client = world.client("leader_a1")
     response = client.post(
         upload_url(world.equipment["T-101"]), {"photo": upload("cam.jpg", samples.jpeg())}, **HTMX
     )
@@ -123,7 +116,7 @@ def test_a_refused_upload_with_htmx_answers_400_with_the_panel_and_the_reason(
     world: Any, media: Path
 ) -> None:
     response = post_file(
-        client_for(world, "leader_a1"), world.equipment["T-101"], "photo.jpg", samples.EXE, **HTMX
+        world.client("leader_a1"), world.equipment["T-101"], "photo.jpg", samples.EXE, **HTMX
     )
 
     assert response.status_code == 400
@@ -137,7 +130,7 @@ def test_a_refused_upload_with_htmx_answers_400_with_the_panel_and_the_reason(
 
 
 def test_a_refused_upload_without_htmx_answers_a_400_page(world: Any, media: Path) -> None:
-    response = post_file(client_for(world, "leader_a1"), world.equipment["T-101"], "p.jpg", b"")
+    response = post_file(world.client("leader_a1"), world.equipment["T-101"], "p.jpg", b"")
     assert response.status_code == 400
     html = response.content.decode()
     assert "文件是空的（0 字节），请重新选择文件。" in html
@@ -146,7 +139,7 @@ def test_a_refused_upload_without_htmx_answers_a_400_page(world: Any, media: Pat
 
 
 def test_upload_to_an_unknown_owner_type_or_missing_owner_is_404(world: Any, media: Path) -> None:
-    client = client_for(world, "root")
+    client = world.client("root")
     url = reverse("attachments:upload", args=["org.site", world.site_a.pk])
     assert client.post(url, {"file": upload("m.pdf", samples.pdf())}).status_code == 404
     url = reverse("attachments:upload", args=["plant.equipment", 999999])
@@ -155,7 +148,7 @@ def test_upload_to_an_unknown_owner_type_or_missing_owner_is_404(world: Any, med
 
 
 def test_upload_only_accepts_post(world: Any) -> None:
-    assert client_for(world, "leader_a1").get(upload_url(world.equipment["T-101"])).status_code == 405
+    assert world.client("leader_a1").get(upload_url(world.equipment["T-101"])).status_code == 405
 
 
 # --- download and thumbnail --------------------------------------------------------------------
@@ -186,14 +179,14 @@ def manual(world: Any) -> Attachment:
 def test_download_follows_the_owner_visibility(
     world: Any, photo: Attachment, key: str | None, status: int
 ) -> None:
-    client = client_for(world, key)
+    client = world.client(key)
     for name in ("attachments:download", "attachments:thumbnail"):
         response = client.get(reverse(name, args=[photo.pk]))
         assert response.status_code == status
 
 
 def test_an_image_downloads_inline_with_safe_headers(world: Any, photo: Attachment, media: Path) -> None:
-    response = client_for(world, "worker_a1").get(reverse("attachments:download", args=[photo.pk]))
+    response = world.client("worker_a1").get(reverse("attachments:download", args=[photo.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
@@ -205,7 +198,7 @@ def test_an_image_downloads_inline_with_safe_headers(world: Any, photo: Attachme
 
 
 def test_a_pdf_downloads_as_an_attachment_with_its_chinese_name(world: Any, manual: Attachment) -> None:
-    response = client_for(world, "worker_a1").get(reverse("attachments:download", args=[manual.pk]))
+    response = world.client("worker_a1").get(reverse("attachments:download", args=[manual.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('说明书.pdf')}"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -213,7 +206,7 @@ def test_a_pdf_downloads_as_an_attachment_with_its_chinese_name(world: Any, manu
 
 
 def test_the_thumbnail_is_a_small_jpeg(world: Any, photo: Attachment, media: Path) -> None:
-    response = client_for(world, "worker_a1").get(reverse("attachments:thumbnail", args=[photo.pk]))
+    response = world.client("worker_a1").get(reverse("attachments:thumbnail", args=[photo.pk]))
     assert (response.status_code, response["Content-Type"]) == (200, "image/jpeg")
     assert b"".join(response.streaming_content) == (media / photo.thumbnail.name).read_bytes()
 
@@ -235,7 +228,7 @@ def test_delete_is_denied_and_changes_nothing(
     files, entries = stored_files(media), AuditEntry.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(world, key).post(reverse("attachments:delete", args=[manual.pk]), **HTMX)
+        response = world.client(key).post(reverse("attachments:delete", args=[manual.pk]), **HTMX)
 
     assert response.status_code == status
     assert Attachment.objects.filter(pk=manual.pk).exists()
@@ -247,9 +240,7 @@ def test_delete_with_htmx_returns_the_panel_without_it(
     world: Any, manual: Attachment, photo: Attachment, media: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(world, "manager_a1").post(
-            reverse("attachments:delete", args=[manual.pk]), **HTMX
-        )
+        response = world.client("manager_a1").post(reverse("attachments:delete", args=[manual.pk]), **HTMX)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -263,7 +254,7 @@ def test_delete_with_htmx_returns_the_panel_without_it(
 
 
 def test_delete_without_htmx_redirects_back(world: Any, manual: Attachment) -> None:
-    response = client_for(world, "leader_a1").post(
+    response = world.client("leader_a1").post(
         reverse("attachments:delete", args=[manual.pk]), {"next": "/plant/equipment/1/"}
     )
     assert (response.status_code, response["Location"]) == (302, "/plant/equipment/1/")
@@ -300,16 +291,16 @@ def test_the_panel_shows_the_form_only_to_those_who_may_attach(
 
 def test_the_panel_view_refreshes_one_owner(world: Any, photo: Attachment) -> None:
     url = reverse("attachments:panel", args=["plant.equipment", world.equipment["T-101"].pk])
-    assert client_for(world, None).get(url).status_code == 302
-    assert client_for(world, "admin_b").get(url).status_code == 404
-    response = client_for(world, "worker_a1").get(url)
+    assert world.client(None).get(url).status_code == 302
+    assert world.client("admin_b").get(url).status_code == 404
+    response = world.client("worker_a1").get(url)
     assert response.status_code == 200
     assert reverse("attachments:download", args=[photo.pk]) in response.content.decode()
 
 
 # --- admin -------------------------------------------------------------------------------------
 def test_the_admin_lists_attachments_read_only(world: Any, manual: Attachment) -> None:
-    client = client_for(world, "root")
+    client = world.client("root")
     response = client.get(reverse("admin:platform_attachment_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
