@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "anquan.platform",
     "anquan.org",
     "anquan.plant",
+    "anquan.monitoring",
+    "anquan.streaming",
     "anquan.notifications",
     "anquan.web",
     "anquan.demo",
@@ -222,6 +224,33 @@ ANQUAN_NOTIFY_MAX_ATTEMPTS = env.int("ANQUAN_NOTIFY_MAX_ATTEMPTS", default=6)
 # The address people reach Anquan at (e.g. https://anquan.example.cn): links in e-mails and IM
 # messages are made absolute with it; without it they carry no link.
 ANQUAN_PUBLIC_URL = env.str("ANQUAN_PUBLIC_URL", default="")
+
+# --- Stream: ingestion and alarm evaluation (anquan stream) ---------------------------------
+# MQTT broker the stream and the simulator use; empty: no MQTT (HTTP and polling connectors only).
+ANQUAN_MQTT_URL = env.str("ANQUAN_MQTT_URL", default="mqtt://127.0.0.1:1883")
+# Several stream workers share a site's load: this worker's index and how many there are.
+ANQUAN_STREAM_WORKERS = env.int("ANQUAN_STREAM_WORKERS", default=1)
+ANQUAN_STREAM_WORKER_INDEX = env.int("ANQUAN_STREAM_WORKER_INDEX", default=0)
+# A batch is written when it holds this many readings or is this old, whichever comes first.
+ANQUAN_STREAM_BATCH_SIZE = env.int("ANQUAN_STREAM_BATCH_SIZE", default=5000)
+ANQUAN_STREAM_BATCH_MS = env.int("ANQUAN_STREAM_BATCH_MS", default=50)
+# Readings buffered in memory while the database is unavailable; beyond it the stream stops
+# acknowledging, so the broker keeps the messages (QoS 1).
+ANQUAN_STREAM_BUFFER_READINGS = env.int("ANQUAN_STREAM_BUFFER_READINGS", default=1_000_000)
+# Readings older than this are refused from live connectors (history imports are exempt);
+# timestamps ahead of the server clock by more than the tolerance are refused.
+ANQUAN_INGEST_LATE_WINDOW_S = env.int("ANQUAN_INGEST_LATE_WINDOW_S", default=7 * 24 * 3600)
+ANQUAN_INGEST_FUTURE_TOLERANCE_S = env.int("ANQUAN_INGEST_FUTURE_TOLERANCE_S", default=60)
+# Largest payload accepted from MQTT or HTTP, in KiB.
+ANQUAN_INGEST_MAX_PAYLOAD_KB = env.int("ANQUAN_INGEST_MAX_PAYLOAD_KB", default=1024)
+# Tag health: stale after this many expected intervals without data; flatline when the value has
+# not changed for this many intervals.
+ANQUAN_TAG_STALE_INTERVALS = env.int("ANQUAN_TAG_STALE_INTERVALS", default=3)
+ANQUAN_TAG_FLATLINE_INTERVALS = env.int("ANQUAN_TAG_FLATLINE_INTERVALS", default=360)
+# Raw readings are kept this many days; minute rollups and hour rollups longer.
+ANQUAN_RETENTION_RAW_DAYS = env.int("ANQUAN_RETENTION_RAW_DAYS", default=90)
+ANQUAN_RETENTION_MINUTE_DAYS = env.int("ANQUAN_RETENTION_MINUTE_DAYS", default=400)
+ANQUAN_RETENTION_HOUR_DAYS = env.int("ANQUAN_RETENTION_HOUR_DAYS", default=3650)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("ANQUAN_LOG_LEVEL", default="INFO")

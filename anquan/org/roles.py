@@ -16,6 +16,10 @@ PLANT_CHANGE = "plant.change"
 PLANT_ATTACH = "plant.attach"  # upload photos and documents to equipment
 AUDIT_VIEW = "audit.view"
 NOTIFY_MANAGE = "notifications.manage"  # channels, role preferences
+MONITOR_VIEW = "monitoring.view"  # live values, trends, alarms, KPIs
+MONITOR_OPERATE = "monitoring.operate"  # acknowledge, shelve with a reason, comment
+MONITOR_CONFIGURE = "monitoring.configure"  # alarm rules, remove from service, escalation policy
+STREAM_CONFIGURE = "streaming.configure"  # connectors, gateway keys, history imports, dead letters
 
 _ALL = {
     ORG_VIEW,
@@ -26,16 +30,24 @@ _ALL = {
     PLANT_ATTACH,
     AUDIT_VIEW,
     NOTIFY_MANAGE,
+    MONITOR_VIEW,
+    MONITOR_OPERATE,
+    MONITOR_CONFIGURE,
+    STREAM_CONFIGURE,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.WORKER: frozenset({ORG_VIEW, PLANT_VIEW}),
-    Role.TEAM_LEADER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH}),
-    Role.OPERATOR: frozenset({ORG_VIEW, PLANT_VIEW}),
-    Role.SAFETY_OFFICER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH}),
-    Role.AREA_MANAGER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH}),
-    Role.EHS_DIRECTOR: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, AUDIT_VIEW}),
-    Role.EXPERT_REVIEWER: frozenset({ORG_VIEW, PLANT_VIEW}),
+    Role.WORKER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW}),
+    Role.TEAM_LEADER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}),
+    Role.OPERATOR: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW, MONITOR_OPERATE}),
+    Role.SAFETY_OFFICER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}),
+    Role.AREA_MANAGER: frozenset(
+        {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE, MONITOR_CONFIGURE}
+    ),
+    Role.EHS_DIRECTOR: frozenset(
+        {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, AUDIT_VIEW, MONITOR_VIEW, MONITOR_OPERATE, MONITOR_CONFIGURE}
+    ),
+    Role.EXPERT_REVIEWER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW}),
     # A contractor sees its own people, certificates and permits (later domains), not the plant.
     Role.CONTRACTOR: frozenset({ORG_VIEW}),
     Role.ADMINISTRATOR: frozenset(_ALL),
