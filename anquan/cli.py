@@ -1,6 +1,9 @@
 """``anquan``: the platform's command line.
 
-anquan run [--host H] [--port P] [--task-workers N]   serve the platform and its task workers
+anquan run [--host H] [--port P] [--task-workers N]   serve the platform, its task workers, the stream
+                                                      and (for the demo site) the plant simulator
+anquan stream [--site CODE]                           the ingest and alarm process (one worker)
+anquan simulate [inject|history] ...                  the demo plant's simulator
 anquan migrate                                        create or upgrade the database
 anquan load-demo                                      load the demo site (once; keeps data)
 anquan create-user USERNAME --role ROLE --scope ...   add a person
@@ -45,6 +48,12 @@ def _run(argv: list[str]) -> int:
         help="background workers",
     )
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("ANQUAN_WEB_WORKERS", "1")))
+    parser.add_argument(
+        "--simulator",
+        choices=["auto", "on", "off"],
+        default=os.environ.get("ANQUAN_SIMULATOR", "auto"),
+        help="drive the demo site with the plant simulator (auto: when the demo site is loaded)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anquan.config.settings")
@@ -83,6 +92,9 @@ def _run(argv: list[str]) -> int:
                 [exe, "-m", "anquan.cli", "worker", "--queue-name", "*", "--no-reload", "--verbosity", "1"]
             )
         )
+    procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "stream"]))
+    if args.simulator == "on" or (args.simulator == "auto" and _demo_loaded()):
+        procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "simulate"]))
     print(f"Anquan 正在运行 / running: http://{args.host}:{args.port}/  (Ctrl-C 停止 / to stop)", flush=True)
 
     stopping = False
@@ -110,6 +122,13 @@ def _run(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
     return max((p.returncode or 0) for p in procs) if not stopping else 0
+
+
+def _demo_loaded() -> bool:
+    from anquan.demo.site import SITE
+    from anquan.org.models import Site
+
+    return Site.objects.filter(code=SITE["code"]).exists()
 
 
 def _print_logins() -> None:

@@ -1,0 +1,1 @@
+"""Modbus TCP polling (pymodbus): register maps with data types, word order and scaling."""
