@@ -7,7 +7,6 @@ record out of scope 404, a record named in a request body that the caller cannot
 error. Timestamps of readings are epoch milliseconds (UTC).
 """
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any

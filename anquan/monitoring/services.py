@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anquan.monitoring.alarms import lifecycle
-from anquan.monitoring.alarms.escalation import DEFAULT_ROLES
 from anquan.monitoring.alarms.lifecycle import RuleInfo
 from anquan.monitoring.choices import AlarmMode, JournalKind, RuleKind, RuleSource
 from anquan.monitoring.events import AlarmAcknowledged
@@ -553,10 +552,6 @@ def set_escalation_policy(
         policy.save()
         audit.record_update(user, policy, before)
     return policy
-
-
-def default_roles() -> list[str]:
-    return [str(r) for r in DEFAULT_ROLES]
 
 
 # --- rules that follow a tag's limits ---------------------------------------------------------

@@ -5,14 +5,18 @@ Each message is written in the recipient's own interface language.
 
 from __future__ import annotations
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from anquan.monitoring.choices import JournalKind
+from anquan.monitoring.events import AlarmEscalated
+from anquan.monitoring.models import AlarmOccurrence
 from anquan.notifications.choices import Category, Level
 from anquan.notifications.services import notify
 from anquan.org.choices import Role
 from anquan.org.events import RoleAssigned, UserCreated
 from anquan.org.models import RoleAssignment, User
+from anquan.plant.choices import AlarmPriority
 from anquan.plant.events import ResponsiblePersonAssigned
 from anquan.plant.models import Equipment
 from anquan.platform.events import subscribe
@@ -78,3 +82,45 @@ def responsible_assigned(event: ResponsiblePersonAssigned) -> None:
             level=Level.INFO,
             site_id=equipment.area.site_id,
         )
+
+
+# --- alarms (monitoring) ----------------------------------------------------------------------
+# The alarm category of the notification centre (Category.ALARM once the vocabulary has it).
+ALARM_CATEGORY = getattr(Category, "ALARM", Category.SYSTEM)
+
+
+@subscribe(AlarmEscalated)
+def alarm_escalated(event: AlarmEscalated) -> None:
+    """An alarm stayed unacknowledged too long: tell the next people up, each in their language."""
+    occurrence = AlarmOccurrence.objects.select_related("area", "site").filter(pk=event.occurrence_id).first()
+    if occurrence is None or occurrence.acked_at is not None or occurrence.cleared_at is not None:
+        return  # acknowledged (or gone) before we got here
+    users = User.objects.filter(pk__in=event.user_ids, is_active=True).order_by("pk")
+    escalated = occurrence.journal.filter(kind=JournalKind.ESCALATED).order_by("-pk").first()
+    at = escalated.at if escalated is not None else timezone.now()
+    minutes = int((at - occurrence.raised_at).total_seconds() // 60)
+    raised = timezone.localtime(occurrence.raised_at).strftime("%Y-%m-%d %H:%M")
+    level = Level.CRITICAL if occurrence.priority == AlarmPriority.HIGH else Level.WARNING
+    for user in users:
+        with translation.override(user.preferred_language):
+            notify(
+                [user],
+                ALARM_CATEGORY,
+                title=_("报警未及时确认：%(message)s") % {"message": occurrence.message},
+                body=_(
+                    "%(site)s · %(area)s 的%(priority)s优先级报警“%(message)s”于 %(raised)s 发生，"
+                    "已超过 %(minutes)d 分钟无人确认，现逐级通知到您（第 %(level)d 级）。请督促处理。"
+                )
+                % {
+                    "site": occurrence.site,
+                    "area": occurrence.area,
+                    "priority": AlarmPriority(occurrence.priority).label,
+                    "message": occurrence.message,
+                    "raised": raised,
+                    "minutes": max(minutes, 0),
+                    "level": event.level,
+                },
+                link=f"/monitoring/alarms/{occurrence.pk}/",
+                level=level,
+                site_id=occurrence.site_id,
+            )

@@ -70,7 +70,9 @@ def smooth(stream: int, t_s: np.ndarray, period_s: float) -> np.ndarray:
     return a + (b - a) * w
 
 
-def fractal(stream: int, t_s: np.ndarray, periods: tuple[float, ...], weights: tuple[float, ...]) -> np.ndarray:
+def fractal(
+    stream: int, t_s: np.ndarray, periods: tuple[float, ...], weights: tuple[float, ...]
+) -> np.ndarray:
     """A weighted sum of ``smooth`` octaves; bounded by the sum of the weights."""
     out = np.zeros(np.shape(t_s))
     for n, (period, weight) in enumerate(zip(periods, weights, strict=True)):

@@ -106,7 +106,9 @@ class TankOps:
             if sizes.max() <= per_slot or n_runs >= len(free):
                 break
             n_runs += 1
-        order = np.argsort(noise.uniform(self.stream ^ 0xC0FFEE, np.arange(len(free)) + k * 1024), kind="stable")
+        order = np.argsort(
+            noise.uniform(self.stream ^ 0xC0FFEE, np.arange(len(free)) + k * 1024), kind="stable"
+        )
         chosen = sorted(free[i] for i in order[:n_runs])
 
         level_t = [start, receipt_start, receipt_end]
@@ -120,8 +122,8 @@ class TankOps:
         runs = []
         level = top
         for j, (slot, volume) in enumerate(zip(chosen, sizes, strict=True)):
-            arm = j % self.n_arms
-            rate = rates[arm]
+            arm = j % self.n_arms if self.n_arms else -1  # -1: sent out by a line with no arm
+            rate = rates[max(arm, 0)]
             duration = volume / rate * 3600.0 + RUN_RAMP_S
             run_start = slot + max(0.0, SLOT_S - 300.0 - duration) * self._u(k, 300 + j)
             run_end = run_start + duration
@@ -129,8 +131,9 @@ class TankOps:
             level_t += [run_start, run_end]
             level_v += [level, level - volume / self.area]
             level -= volume / self.area
-            arm_t[arm] += [run_start, run_start + RUN_RAMP_S, run_end - RUN_RAMP_S, run_end]
-            arm_q[arm] += [0.0, rate, rate, 0.0]
+            if arm >= 0:
+                arm_t[arm] += [run_start, run_start + RUN_RAMP_S, run_end - RUN_RAMP_S, run_end]
+                arm_q[arm] += [0.0, rate, rate, 0.0]
         level_t.append(end)
         level_v.append(level_next)
         for a in range(self.n_arms):

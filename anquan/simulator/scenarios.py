@@ -236,7 +236,7 @@ def leak_source(tau: np.ndarray, duration: float, severity: float) -> np.ndarray
 
 # Cooling failure. A tank (tens of thousands of tonnes of product) heats slowly; an electrolyser's
 # lye loop heats in minutes.
-TANK_HEATING_C_PER_H = 2.0  # severity 1: loss of spray cooling under summer sun
+TANK_HEATING_C_PER_H = 3.0  # severity 1: loss of spray cooling under summer sun
 TANK_HEATING_TAU_S = 6 * 3600.0
 TANK_HEATING_DELAY_S = 600.0
 TANK_RECOVERY_TAU_S = 3 * 3600.0

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +28,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Connector)
 class ConnectorAdmin(AuditedModelAdmin):
-    list_display = ["name", "site", "protocol", "enabled", "status", "received", "accepted", "rejected", "last_data_at"]
+    list_display = [
+        "name",
+        "site",
+        "protocol",
+        "enabled",
+        "status",
+        "received",
+        "accepted",
+        "rejected",
+        "last_data_at",
+    ]
     list_filter = ["protocol", "enabled", "status", "site"]
     search_fields = ["name", "key_prefix"]
     fields = [
@@ -48,10 +58,11 @@ class ConnectorAdmin(AuditedModelAdmin):
         data = services.masked_config(obj.protocol, obj.config or {})
         return format_html("<pre>{}</pre>", json.dumps(data, ensure_ascii=False, indent=2))
 
-    def delete_model(self, request: HttpRequest, obj: Connector) -> None:
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, Connector)
         services.delete_connector(request.user, obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for connector in queryset:
             services.delete_connector(request.user, connector)
 

@@ -40,6 +40,10 @@ BATCH_READINGS = 5000  # readings per storage write and progress update
 DEFAULT_MAX_MB = 200
 
 
+def no_tag_columns() -> str:
+    return _("列名中没有本场所的测点位号。宽表的每个数据列应以测点位号命名，如 TI-101。")
+
+
 def max_upload_bytes() -> int:
     return int(getattr(settings, "ANQUAN_IMPORT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024
 
@@ -79,7 +83,9 @@ class TagTable:
             return Reject(RejectReason.NOT_NUMERIC, raw, _("数值无法识别"), tag=reading.tag, ts=reading.ts)
         value = float(value)
         if not math.isfinite(value):
-            return Reject(RejectReason.NOT_FINITE, raw, _("数值为 NaN 或无穷大"), tag=reading.tag, ts=reading.ts)
+            return Reject(
+                RejectReason.NOT_FINITE, raw, _("数值为 NaN 或无穷大"), tag=reading.tag, ts=reading.ts
+            )
         if not info.low <= value <= info.high:
             detail = _("%(v)g 超出量程 %(lo)g ~ %(hi)g") % {"v": value, "lo": info.low, "hi": info.high}
             return Reject(RejectReason.OUT_OF_RANGE, raw, detail, tag=reading.tag, ts=reading.ts)
@@ -98,7 +104,7 @@ def binary(fileobj: Any) -> IO[bytes]:
     inner = fileobj
     while not isinstance(inner, io.IOBase) and hasattr(inner, "file"):
         inner = inner.file
-    return inner  # type: ignore[no-any-return]
+    return inner
 
 
 # --- preview ----------------------------------------------------------------------------------
@@ -180,7 +186,7 @@ def preview(fileobj: Any, filename: str, site_id: int) -> Preview:
             else:
                 result.recognised = list(layout.tag_cols.values())
                 result.unknown = list(layout.unknown)
-            for line, row in table.rows:
+            for _line, row in table.rows:
                 if result.scanned >= PREVIEW_SCAN_ROWS:
                     result.more_rows = True
                     break
@@ -210,7 +216,7 @@ def preview(fileobj: Any, filename: str, site_id: int) -> Preview:
     except (reader.FileError, mapping.LayoutError) as exc:
         result.error = str(exc)
     if not result.error and result.format == "wide" and not result.recognised:
-        result.error = _("列名中没有本场所的测点位号。宽表的每个数据列应以测点位号命名，如 TI-101。")
+        result.error = no_tag_columns()
     if not result.error and result.scanned == 0:
         result.error = _("文件中只有表头，没有数据行。")
     return result
@@ -281,6 +287,8 @@ def _import(history: HistoryImport, fileobj: IO[bytes], progress: Progress) -> N
     future_ms = future_tolerance_ms()
     with reader.open_table(fileobj, history.filename) as table:
         layout = mapping.detect_layout(table.header, tags.codes)
+        if layout.format == "wide" and not layout.tag_cols:
+            raise mapping.LayoutError(no_tag_columns())
         pending: list[tuple[int, RawReading]] = []
         refused: list[tuple[int, Reject]] = []
         rows_in_batch = 0

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from anquan.org.api import doc
 from anquan.streaming.choices import RejectReason
@@ -150,4 +150,4 @@ def ingest(request: HttpRequest) -> Any:
             body[:2000],
         )
     batch = InboundBatch.objects.create(connector=connector, payload=body)
-    return 202, {"batch": batch.pk, "readings": len(readings)}
+    return Status(202, {"batch": batch.pk, "readings": len(readings)})

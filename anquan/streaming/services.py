@@ -410,7 +410,9 @@ def _staged_meta(actor: Any, site: Site, token: str) -> tuple[str, dict[str, Any
         raise ValidationError({"token": _("导入文件已失效，请重新上传。")})
     with default_storage.open(meta_path, "rb") as fh:
         meta = json.loads(fh.read().decode())
-    if meta.get("site_id") != site.pk or (actor is not None and meta.get("user_id") != getattr(actor, "pk", None)):
+    if meta.get("site_id") != site.pk or (
+        actor is not None and meta.get("user_id") != getattr(actor, "pk", None)
+    ):
         raise PermissionDenied(_("您没有执行此操作的权限。"))
     return data_path, meta
 
@@ -424,7 +426,7 @@ def staged_preview(actor: Any, *, site: Site, token: str) -> imports.Preview:
 
 def discard_staged(actor: Any, *, site: Site, token: str) -> None:
     _require(actor, site)
-    data_path, _meta = _staged_meta(actor, site, token)
+    _data_path, _meta = _staged_meta(actor, site, token)
     for path in _staged_paths(site, token):
         default_storage.delete(path)
 

@@ -147,12 +147,14 @@ class AlarmProcessor:
             loaded = self.engine.spec(rule.pk)
             if loaded == spec:
                 continue
-            point = points[rule.pk]
+            point = points.get(rule.pk)
             if loaded is not None:  # redefined: start afresh, still active if it was
                 self.engine.load(spec, None, active=self.engine.active(rule.pk))
-            else:
+            elif point is not None:
                 memory = point.engine if isinstance(point.engine, dict) else {}
                 self.engine.load(spec, memory, active=point.active)
+            else:  # deleted while we were loading: the next reload drops it
+                self.engine.load(spec, None, active=False)
             if spec.kind == "stale":
                 stale_tags.update(spec.tags)
         live = TagLive.objects.filter(tag_id__in=stale_tags, ts__isnull=False).values_list("tag_id", "ts")
@@ -165,7 +167,8 @@ class AlarmProcessor:
     def _apply_design(self, rules: Sequence[AlarmRule], points: dict[int, AlarmPoint]) -> None:
         candidates = [
             r for r in rules
-            if points[r.pk].mode in (AlarmMode.IN_SERVICE, AlarmMode.SUPPRESSED)
+            if r.pk in points
+            and points[r.pk].mode in (AlarmMode.IN_SERVICE, AlarmMode.SUPPRESSED)
             and lifecycle.designed_mode(r) != points[r.pk].mode
         ]  # fmt: skip
         if not candidates:
@@ -177,7 +180,8 @@ class AlarmProcessor:
                 for p in AlarmPoint.objects.select_for_update().filter(rule_id__in=[r.pk for r in candidates])
             }
             for rule in candidates:
-                lifecycle.apply_design(locked[rule.pk], rule, now)
+                if rule.pk in locked:
+                    lifecycle.apply_design(locked[rule.pk], rule, now)
 
     # --- readings and time ------------------------------------------------------------------
     def process(self, readings: Sequence[tuple[int, int, float]]) -> None:

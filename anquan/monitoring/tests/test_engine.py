@@ -371,6 +371,29 @@ def test_activation_happens_exactly_when_the_on_delay_ran_out(
     assert [(t.active, t.ts) for t in out] == [(True, start + delay_s * S)]
 
 
+@given(
+    delay_s=st.integers(min_value=1, max_value=900),
+    clear_fraction=st.floats(min_value=0, max_value=0.999),
+    tick_every_s=st.integers(min_value=1, max_value=60),
+)
+@settings(max_examples=200, deadline=None)
+def test_no_return_when_the_condition_clears_for_less_than_the_off_delay(
+    delay_s: int, clear_fraction: float, tick_every_s: int
+) -> None:
+    e = engine(limit(off_delay_s=delay_s, deadband=DEADBAND))
+    start = 1_000_000
+    cleared_ms = max(1, int(delay_s * S * clear_fraction))
+    out = e.feed([(TAG, start, 60.0), (TAG, start + 1, 40.0)])  # active, then clear from start + 1
+    now = start + 1
+    while now + tick_every_s * S < start + 1 + cleared_ms:
+        now += tick_every_s * S
+        out += e.tick(now)
+    out += e.feed([(TAG, start + 1 + cleared_ms, 55.0)])  # back before the off delay ran out
+    out += e.tick(start + 10 * delay_s * S)
+
+    assert [(t.active, t.ts) for t in out] == [(True, start)]
+
+
 values = st.floats(min_value=30, max_value=70, allow_nan=False)
 
 

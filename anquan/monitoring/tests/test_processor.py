@@ -352,7 +352,39 @@ def test_returning_while_shelved_still_returns_the_open_alarm(ti: dict[str, Alar
     assert AlarmOccurrence.objects.count() == 1  # no new alarm: the condition is no longer active
 
 
+def test_the_stream_never_overwrites_a_mode_set_meanwhile(world: World) -> None:
+    rule = services.create_rule(
+        None, site=world.site_a, area=world.area_a1, tag=world.tags["TI-101"], kind="limit", name="罐温偏高",
+        priority="medium", params={"level": "H", "value": 35}, on_delay_s=60,
+    )  # fmt: skip
+    proc = processor()  # loaded while the point was in service
+    services.shelve(world.user("operator_a"), rule.pk, minutes=30, reason="巡检确认中")
+
+    proc.process([(world.tags["TI-101"].pk, T0, 36.0)])  # a delay starts: the point's memory is stored
+
+    point = AlarmPoint.objects.get(rule=rule)
+    assert (point.mode, point.engine["on"]) == (AlarmMode.SHELVED, T0)
+
+
 # --- restart ----------------------------------------------------------------------------------
+def test_stale_data_rules_resume_from_the_tags_live_value(world: World) -> None:
+    from anquan.monitoring.models import TagLive
+
+    rule = services.create_rule(
+        None, site=world.site_a, area=world.area_a1, tag=world.tags["TI-101"], kind="stale", name="罐温数据中断",
+        priority="low", params={"seconds": 120},
+    )  # fmt: skip
+    TagLive.objects.create(tag=world.tags["TI-101"], ts=T0, value=21.0)
+
+    proc = processor()  # e.g. after a restart: the last update is known from the tag's live value
+    proc.tick(T0 + 2 * MIN - 1)
+    assert not AlarmOccurrence.objects.exists()
+    proc.tick(T0 + 3 * MIN)
+
+    occ = AlarmOccurrence.objects.get(rule=rule)
+    assert (occ.raised_at, occ.raised_value, occ.message) == (ms_to_dt(T0 + 2 * MIN), None, "罐温数据中断")
+
+
 def test_a_half_elapsed_on_delay_survives_a_restart(world: World) -> None:
     rule = services.create_rule(
         None, site=world.site_a, area=world.area_a1, tag=world.tags["TI-101"], kind="limit", name="罐温持续偏高",

@@ -48,6 +48,8 @@ RETRY_MS = 2000  # the EventSource reconnect delay the stream asks for
 WSGI_RETRY_MS = 1000  # the polling interval of the WSGI fallback
 QUEUE_LIMIT = 2000  # a client this far behind is disconnected; it resumes by Last-Event-ID
 BACKLOG_LIMIT = 500  # at most this many missed rows are replayed on reconnect
+RETRY_MAX_S = 2.0  # a failing read is retried after 0.1 s, doubling up to this
+FAILURES_LOGGED = 5  # consecutive failures before a warning (a brief lock is not news)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,14 @@ class JournalHub:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anquan-alarm-feed")
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
+    async def stop(self) -> None:
+        """Stop polling now (a server shutting down, a test ending) and close the database thread."""
+        task = self.task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.close()
+
     def close(self) -> None:
         """Close the hub thread's database connection and the thread (from any thread)."""
         executor, self._executor = self._executor, None
@@ -194,6 +204,7 @@ class JournalHub:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         idle_since: float | None = None
+        failures = 0
         try:
             while True:
                 if not self.subscribers:
@@ -205,11 +216,14 @@ class JournalHub:
                 assert self.cursor is not None
                 try:
                     events = await self.run_sync(self.fetch, self.cursor, BATCH)
-                except Exception:  # the database went away: keep the clients, try again shortly
-                    log.warning("alarm feed: reading the journal failed", exc_info=True)
+                except Exception:  # a lock or the database away: keep the clients, try again soon
+                    failures += 1
+                    level = logging.WARNING if failures == FAILURES_LOGGED else logging.DEBUG
+                    log.log(level, "alarm feed: reading the journal failed (%d in a row)", failures, exc_info=True)
                     await self._reset_connection()
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(min(RETRY_MAX_S, self.interval * 2 ** min(failures - 1, 10)))
                     continue
+                failures = 0
                 for event in events:
                     self.cursor = event.id
                     for subscriber in list(self.subscribers):

@@ -47,7 +47,9 @@ class ConnectorForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=120)
     enabled = forms.BooleanField(label=_("启用"), required=False, initial=True)
 
-    def __init__(self, *args: Any, sites: QuerySet[Site], fixed_site: Site | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sites: QuerySet[Site], fixed_site: Site | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
         if fixed_site is not None:  # a connector never moves to another site
@@ -61,7 +63,9 @@ class ImportUploadForm(forms.Form):
     site = forms.ModelChoiceField(label=_("场所"), queryset=Site.objects.none())
     file = forms.FileField(
         label=_("数据文件"),
-        help_text=_("CSV（逗号或分号分隔）或 Excel .xlsx；宽表（时间列 + 每个测点一列）或长表（时间、位号、数值三列）"),
+        help_text=_(
+            "CSV（逗号或分号分隔）或 Excel .xlsx；宽表（时间列 + 每个测点一列）或长表（时间、位号、数值三列）"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xlsm"}),
     )
 

@@ -4,6 +4,7 @@ other sites answer 404)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +24,7 @@ from anquan.streaming.models import Connector
 from anquan.streaming.web import config_form
 from anquan.streaming.web.forms import ConnectorForm, ImportConfirmForm, ImportUploadForm, apply_errors
 
-PROTOCOL_ICONS = {
+PROTOCOL_ICONS: dict[str, str] = {
     Protocol.MQTT: "bi-broadcast-pin",
     Protocol.HTTP: "bi-cloud-upload",
     Protocol.OPCUA: "bi-diagram-2",
@@ -69,7 +70,9 @@ def connectors(request: HttpRequest) -> HttpResponse:
         "site": site,
         "protocols": _protocols(),
         "icons": PROTOCOL_ICONS,
-        "import_dead_letters": selectors.dead_letters(request.user, site=site, connector=selectors.IMPORTS).count(),
+        "import_dead_letters": selectors.dead_letters(
+            request.user, site=site, connector=selectors.IMPORTS
+        ).count(),
     }
     if _is_htmx(request) and request.headers.get("HX-Target") == "connector-groups":
         return render(request, "streaming/partials/connector_groups.html", context)
@@ -108,7 +111,9 @@ def _form_context(
         "form": form,
         "cfg": cfg,
         "connector": connector,
-        "can_test": cfg is not None and bool(cfg.fields) and hasattr(services.schema_module(protocol), "test_connection"),
+        "can_test": cfg is not None
+        and bool(cfg.fields)
+        and hasattr(services.schema_module(protocol), "test_connection"),
     }
 
 
@@ -126,7 +131,9 @@ def connector_create(request: HttpRequest) -> HttpResponse:
             initial["site"] = site.pk
         form = ConnectorForm(sites=sites, initial=initial)
         return render(
-            request, "streaming/connector_form.html", _form_context(protocol, form, _config_form(protocol, {}, {}), None)
+            request,
+            "streaming/connector_form.html",
+            _form_context(protocol, form, _config_form(protocol, {}, {}), None),
         )
     form = ConnectorForm(request.POST, sites=sites)
     raw = config_form.collect(model, request.POST) if model is not None else {}
@@ -185,7 +192,9 @@ def connector_edit(request: HttpRequest, pk: int) -> HttpResponse:
     model = services.config_model(protocol)
     if request.method == "GET":
         form = ConnectorForm(
-            sites=sites, fixed_site=connector.site, initial={"name": connector.name, "enabled": connector.enabled}
+            sites=sites,
+            fixed_site=connector.site,
+            initial={"name": connector.name, "enabled": connector.enabled},
         )
         cfg = _config_form(protocol, _editable_values(connector), {}, connector)
         return render(request, "streaming/connector_form.html", _form_context(protocol, form, cfg, connector))
@@ -271,7 +280,11 @@ def test_connection(request: HttpRequest) -> HttpResponse:
         site: Site | None = connector.site
     else:
         site_id = request.POST.get("site", "")
-        site = selectors.configurable_sites(request.user).filter(pk=int(site_id)).first() if site_id.isdigit() else None
+        site = (
+            selectors.configurable_sites(request.user).filter(pk=int(site_id)).first()
+            if site_id.isdigit()
+            else None
+        )
     context: dict[str, Any] = {"result": None, "errors": []}
     model = services.config_model(protocol)
     if site is None:
@@ -413,10 +426,10 @@ def import_cancel(request: HttpRequest) -> HttpResponse:
     _require(request)
     form = ImportConfirmForm(request.POST, sites=selectors.configurable_sites(request.user))
     if form.is_valid():
-        try:
-            services.discard_staged(request.user, site=form.cleaned_data["site"], token=form.cleaned_data["token"])
-        except ValidationError:
-            pass  # already gone
+        with contextlib.suppress(ValidationError):  # already gone
+            services.discard_staged(
+                request.user, site=form.cleaned_data["site"], token=form.cleaned_data["token"]
+            )
     messages.info(request, _("已取消导入。"))
     return redirect("streaming:imports")
 

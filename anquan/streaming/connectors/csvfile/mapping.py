@@ -27,7 +27,19 @@ from django.utils.translation import gettext as _
 from anquan.streaming.choices import RejectReason
 from anquan.streaming.types import RawReading, Reject, cut
 
-TS_NAMES = {"ts", "timestamp", "time", "datetime", "date_time", "date", "时间", "时间戳", "采集时间", "日期时间", "日期"}
+TS_NAMES = {
+    "ts",
+    "timestamp",
+    "time",
+    "datetime",
+    "date_time",
+    "date",
+    "时间",
+    "时间戳",
+    "采集时间",
+    "日期时间",
+    "日期",
+}
 TAG_NAMES = {"tag", "tag_code", "tagcode", "code", "point", "位号", "测点", "测点位号", "标签"}
 VALUE_NAMES = {"value", "val", "reading", "数值", "值", "读数", "测量值"}
 UNIT_SUFFIX = re.compile(r"\s*[\(（\[][^\)）\]]*[\)）\]]\s*$")
@@ -75,7 +87,9 @@ def detect_layout(header: list[str], known_tags: Iterable[str]) -> Layout:
     value_col = next((i for i, n in enumerate(names) if n in VALUE_NAMES), -1)
     if tag_col >= 0 and value_col >= 0:
         if ts_col < 0:
-            raise LayoutError(_("找到了位号列和数值列，但没有时间列（列名应为 ts、timestamp、time 或 时间）。"))
+            raise LayoutError(
+                _("找到了位号列和数值列，但没有时间列（列名应为 ts、timestamp、time 或 时间）。")
+            )
         ignored = [h for i, h in enumerate(header) if i not in (ts_col, tag_col, value_col) and h]
         return Layout("long", ts_col, tag_col=tag_col, value_col=value_col, ignored=ignored)
     if ts_col < 0:
@@ -127,7 +141,7 @@ def parse_ts(cell: Any, tz: dt.tzinfo) -> int:
 def _epoch(number: float) -> int:
     if not math.isfinite(number) or number < 0:
         raise ValueError(number)
-    return int(round(number * 1000)) if number < 1e11 else int(number)
+    return round(number * 1000) if number < 1e11 else int(number)
 
 
 def parse_value(cell: Any, *, decimal_comma: bool = False) -> Any:
@@ -183,7 +197,9 @@ def row_readings(
             return [], [Reject(RejectReason.MALFORMED, raw_text(row, delimiter), detail, ts=ts)]
         if value is None:
             detail = _("缺少数值")
-            return [], [Reject(RejectReason.NOT_NUMERIC, raw_text(row, delimiter), detail, tag=tag[:120], ts=ts)]
+            return [], [
+                Reject(RejectReason.NOT_NUMERIC, raw_text(row, delimiter), detail, tag=tag[:120], ts=ts)
+            ]
         return [RawReading(tag=tag, ts=ts, value=value)], []
     readings: list[RawReading] = []
     for i, code in layout.tag_cols.items():
@@ -194,4 +210,8 @@ def row_readings(
 
 
 def reading_raw(reading: RawReading) -> str:
-    return cut(json.dumps({"tag": reading.tag, "ts": reading.ts, "value": reading.value}, ensure_ascii=False, default=str))
+    return cut(
+        json.dumps(
+            {"tag": reading.tag, "ts": reading.ts, "value": reading.value}, ensure_ascii=False, default=str
+        )
+    )

@@ -59,7 +59,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 def exception_text(code: int) -> str:
@@ -75,7 +75,7 @@ async def connect(cfg: ModbusConfig, *, timeout_s: float | None = None) -> Async
     try:
         async with asyncio.timeout(timeout + 1):
             ok = await client.connect()
-    except (OSError, asyncio.TimeoutError, TimeoutError, ModbusException) as exc:
+    except (OSError, TimeoutError, ModbusException) as exc:
         client.close()
         raise ConnectError(_describe(exc)) from exc
     if not ok or not client.connected:
@@ -115,19 +115,21 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def read_block(client: AsyncModbusTcpClient, block: mapping.Block, unit_id: int) -> list[int] | list[bool]:
+async def read_block(
+    client: AsyncModbusTcpClient, block: mapping.Block, unit_id: int
+) -> list[int] | list[bool]:
     """The values of ``block``: registers (ints) or bits (bools)."""
-    kwargs = {"count": block.count, "device_id": unit_id}
+    start, count = block.start, block.count
     try:
         if block.register_type == "holding":
-            response = await client.read_holding_registers(block.start, **kwargs)
+            response = await client.read_holding_registers(start, count=count, device_id=unit_id)
         elif block.register_type == "input":
-            response = await client.read_input_registers(block.start, **kwargs)
+            response = await client.read_input_registers(start, count=count, device_id=unit_id)
         elif block.register_type == "coil":
-            response = await client.read_coils(block.start, **kwargs)
+            response = await client.read_coils(start, count=count, device_id=unit_id)
         else:
-            response = await client.read_discrete_inputs(block.start, **kwargs)
-    except (ModbusException, OSError, asyncio.TimeoutError, TimeoutError) as exc:
+            response = await client.read_discrete_inputs(start, count=count, device_id=unit_id)
+    except (ModbusException, OSError, TimeoutError) as exc:
         raise ConnectError(_describe(exc)) from exc
     if response.isError():
         raise ReadError(exception_text(int(getattr(response, "exception_code", 0))))

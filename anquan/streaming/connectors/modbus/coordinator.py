@@ -10,6 +10,7 @@ status until it recovers; a lost connection is retried after 1 s, 2 s, 4 s … u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -77,10 +78,8 @@ class Coordinator:
         self._stop_requested.set()
         loop, stop = self._loop, self._stop
         if loop is not None and stop is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
                 loop.call_soon_threadsafe(stop.set)
-            except RuntimeError:  # the loop has already finished
-                pass
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -175,10 +174,8 @@ class Coordinator:
         assert self._stop is not None
         if seconds <= 0:
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _status(self, status: str, detail: str = "") -> None:
         await asyncio.to_thread(self._set_status, status, detail)

@@ -71,9 +71,9 @@ def decode(words: Sequence[int], data_type: str, word_order: str = "big") -> int
     """The raw value held by ``words`` (one or two 16-bit registers)."""
     fmt = _FORMATS[data_type]
     if data_type in ("int16", "uint16"):
-        return struct.unpack(fmt, struct.pack(">H", words[0] & 0xFFFF))[0]  # type: ignore[no-any-return]
+        return struct.unpack(fmt, struct.pack(">H", words[0] & 0xFFFF))[0]
     high, low = (words[0], words[1]) if word_order == "big" else (words[1], words[0])
-    return struct.unpack(fmt, struct.pack(">HH", high & 0xFFFF, low & 0xFFFF))[0]  # type: ignore[no-any-return]
+    return struct.unpack(fmt, struct.pack(">HH", high & 0xFFFF, low & 0xFFFF))[0]
 
 
 def encode(value: int | float, data_type: str, word_order: str = "big") -> list[int]:

@@ -58,7 +58,10 @@ class RegisterMapping(BaseModel):
         },
     )
     address: int = Field(
-        ge=0, le=65535, title=gettext_noop("地址"), description=gettext_noop("从 0 开始的协议地址（40001 为 0）")
+        ge=0,
+        le=65535,
+        title=gettext_noop("地址"),
+        description=gettext_noop("从 0 开始的协议地址（40001 为 0）"),
     )
     data_type: Literal["int16", "uint16", "int32", "uint32", "float32"] = Field(
         "uint16",
@@ -80,7 +83,9 @@ class RegisterMapping(BaseModel):
         description=gettext_noop("32 位数值中高位字在前（big）或低位字在前（little）"),
         json_schema_extra={"labels": {"big": gettext_noop("高字在前"), "little": gettext_noop("低字在前")}},
     )
-    scale: float = Field(1.0, title=gettext_noop("比例系数"), description=gettext_noop("工程值 = 原始值 × 比例 + 偏移"))
+    scale: float = Field(
+        1.0, title=gettext_noop("比例系数"), description=gettext_noop("工程值 = 原始值 × 比例 + 偏移")
+    )
     offset: float = Field(0.0, title=gettext_noop("偏移量"))
 
     @field_validator("tag")
@@ -104,7 +109,9 @@ class RegisterMapping(BaseModel):
         if self.scale == 0:
             raise invalid(_("比例系数不能为 0。"))
         if self.address + self.width > 65536:
-            raise invalid(_("地址超出范围：%(type)s 需要 %(n)d 个寄存器。") % {"type": self.data_type, "n": self.width})
+            raise invalid(
+                _("地址超出范围：%(type)s 需要 %(n)d 个寄存器。") % {"type": self.data_type, "n": self.width}
+            )
         return self
 
     @property
@@ -123,7 +130,11 @@ class ModbusConfig(BaseModel):
     host: str = Field(title=gettext_noop("主机"), description=gettext_noop("设备或网关的 IP 地址或主机名"))
     port: int = Field(502, ge=1, le=65535, title=gettext_noop("端口"))
     unit_id: int = Field(
-        1, ge=0, le=255, title=gettext_noop("从站地址"), description=gettext_noop("Unit ID / 站号，网关后的设备需填写")
+        1,
+        ge=0,
+        le=255,
+        title=gettext_noop("从站地址"),
+        description=gettext_noop("Unit ID / 站号，网关后的设备需填写"),
     )
     poll_interval_s: float = Field(5.0, ge=0.1, le=86400, title=gettext_noop("轮询周期（秒）"))
     timeout_s: float = Field(3.0, ge=0.2, le=60, title=gettext_noop("响应超时（秒）"))
@@ -170,7 +181,9 @@ def test_connection(config: ModbusConfig | dict, *, timeout_s: float | None = No
     if values:
         shown = "，".join(f"{tag}={value:g}" for tag, value in values[:8])
         more = _("等") if len(values) > 8 else ""
-        lines.append(_("%(n)d 个测点读取成功：%(values)s%(more)s") % {"n": len(values), "values": shown, "more": more})
+        lines.append(
+            _("%(n)d 个测点读取成功：%(values)s%(more)s") % {"n": len(values), "values": shown, "more": more}
+        )
     for tags, error in failures:
         lines.append(_("读取失败（%(tags)s）：%(error)s") % {"tags": "，".join(tags), "error": error})
     return not failures, "\n".join(lines)

@@ -83,7 +83,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 def describe(exc: BaseException) -> str:
@@ -125,7 +125,7 @@ def _plain(value: Any) -> Any:
 
 
 def sample_of(dv: ua.DataValue) -> Sample:
-    status = dv.StatusCode if dv.StatusCode is not None else ua.StatusCode(0)
+    status = dv.StatusCode if dv.StatusCode is not None else ua.StatusCode(ua.UInt32(ua.StatusCodes.Good))
     quality = "bad" if status.is_bad() else "uncertain" if status.is_uncertain() else "good"
     value = dv.Value.Value if dv.Value is not None else None
     return Sample(
@@ -164,7 +164,7 @@ async def connect(cfg: OpcUaConfig, *, pki_dir: Path, timeout_s: float = 8.0) ->
             if cfg.security == "basic256sha256":
                 await _secure(client, cfg, pki_dir)
             await client.connect()
-    except (OSError, UaError, asyncio.TimeoutError, TimeoutError) as exc:
+    except (OSError, UaError, TimeoutError) as exc:
         await _close_quietly(client)
         raise ConnectError(describe(exc)) from exc
     return client
@@ -196,7 +196,7 @@ async def probe(cfg: OpcUaConfig, *, pki_dir: Path, timeout_s: float = 8.0) -> l
                 problem = "missing" if name == "BadNodeIdUnknown" else describe(exc)
                 results.append(ProbeResult(mapping.node_id, mapping.tag, problem=problem))
                 continue
-            except (asyncio.TimeoutError, TimeoutError) as exc:
+            except TimeoutError as exc:
                 results.append(ProbeResult(mapping.node_id, mapping.tag, problem=describe(exc)))
                 continue
             sample = sample_of(dv)
@@ -253,8 +253,8 @@ class Session:
             interval = float(self.cfg.publishing_interval_ms)
             subscription = await self.client.create_subscription(interval, _Handler(self))
             nodes = [self.client.get_node(n.node_id) for n in self.cfg.nodes]
-            handles = await subscription.subscribe_data_change(nodes, sampling_interval=interval)
-        except (OSError, UaError, asyncio.TimeoutError, TimeoutError) as exc:
+            handles = await subscription.subscribe_data_change(nodes, sampling_interval=ua.Double(interval))
+        except (OSError, UaError, TimeoutError) as exc:
             await self.close()
             raise ConnectError(describe(exc)) from exc
         failed: list[ProbeResult] = []

@@ -10,6 +10,7 @@ again after 1 s, 2 s, 4 s … up to 30 s between attempts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -85,19 +86,15 @@ class Coordinator:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._thread = threading.Thread(
-            target=self._run, name=f"opcua-{self.connector_id}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"opcua-{self.connector_id}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop_requested.set()
         loop, stop = self._loop, self._stop
         if loop is not None and stop is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
                 loop.call_soon_threadsafe(stop.set)
-            except RuntimeError:  # the loop has already finished
-                pass
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -155,16 +152,15 @@ class Coordinator:
             delay = self.backoff.next()
             await self._status(
                 ConnectorStatus.RECONNECTING,
-                _("连接中断：%(error)s；%(s)s 秒后重连。") % {"error": reason or _("服务器无响应"), "s": f"{delay:g}"},
+                _("连接中断：%(error)s；%(s)s 秒后重连。")
+                % {"error": reason or _("服务器无响应"), "s": f"{delay:g}"},
             )
             await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
         assert self._stop is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     def _on_sample(self, tag: str, sample: Sample) -> None:
         self._pending.append((tag, sample))

@@ -35,7 +35,9 @@ def to_reading(tag: str, sample: Sample) -> RawReading | Reject:
     """
     ts = sample.source_ts if sample.source_ts is not None else sample.server_ts
     if sample.quality == "bad":
-        raw = json.dumps({"tag": tag, "value": sample.value, "status": sample.status}, ensure_ascii=False, default=str)
+        raw = json.dumps(
+            {"tag": tag, "value": sample.value, "status": sample.status}, ensure_ascii=False, default=str
+        )
         return Reject(
             reason=RejectReason.BAD_QUALITY, raw=cut(raw), detail=cut(sample.status, 300), tag=tag, ts=ts
         )

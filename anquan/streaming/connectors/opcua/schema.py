@@ -89,7 +89,9 @@ class OpcUaConfig(BaseModel):
         "sign_and_encrypt",
         title=gettext_noop("消息安全模式"),
         description=gettext_noop("仅在 Basic256Sha256 下生效；客户端证书需在服务器上设为信任"),
-        json_schema_extra={"labels": {"sign": gettext_noop("签名"), "sign_and_encrypt": gettext_noop("签名并加密")}},
+        json_schema_extra={
+            "labels": {"sign": gettext_noop("签名"), "sign_and_encrypt": gettext_noop("签名并加密")}
+        },
     )
     username: str = Field("", title=gettext_noop("用户名"), description=gettext_noop("留空则匿名登录"))
     password: str = Field("", title=gettext_noop("密码"), json_schema_extra={"secret": True})
@@ -156,7 +158,9 @@ def test_connection(config: OpcUaConfig | dict, *, timeout_s: float = 8.0) -> tu
     if good:
         shown = "，".join(f"{r.tag}={r.value}" for r in good[:8])
         more = _("等") if len(good) > 8 else ""
-        lines.append(_("%(n)d 个节点读取成功：%(values)s%(more)s") % {"n": len(good), "values": shown, "more": more})
+        lines.append(
+            _("%(n)d 个节点读取成功：%(values)s%(more)s") % {"n": len(good), "values": shown, "more": more}
+        )
     if missing:
         names = "，".join(f"{r.node_id}（{r.tag}）" for r in missing)
         lines.append(_("以下节点在服务器上不存在：%(nodes)s") % {"nodes": names})

@@ -1,0 +1,151 @@
+"""The stream worker in process: connectors from the database, the inbox, the real AlarmProcessor,
+tag health, rollups, reloading connectors, and a clean stop."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import orjson
+import pytest
+from django.db import OperationalError
+
+from anquan.monitoring.models import AlarmJournal, AlarmRule, Reading, Rollup, TagLive
+from anquan.streaming import runtime as runtime_module
+from anquan.streaming import services
+from anquan.streaming.models import Connector, InboundBatch
+from anquan.streaming.pipeline import now_ms
+from anquan.streaming.runtime import Jobs, StreamRuntime
+from anquan.streaming.tests.test_mqtt import Publisher, broker, mqtt_connector, unique_topic, wait_for  # noqa: F401
+
+
+def quietly(predicate: Any) -> Any:
+    """A predicate that reads the database while the stream writes (SQLite may be busy a moment)."""
+
+    def check() -> bool:
+        try:
+            return bool(predicate())
+        except OperationalError:
+            return False
+
+    return check
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime_module, "CONNECTOR_POLL_S", 0.2)
+    monkeypatch.setattr(runtime_module, "ROLLUP_EVERY_S", 0.3)
+    monkeypatch.setattr(runtime_module, "HEALTH_EVERY_S", 0.2)
+    monkeypatch.setattr(runtime_module, "INBOX_POLL_S", 0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_ingests_raises_and_returns_alarms_and_keeps_its_jobs(world, broker, quick):
+    ti = world.tags["TI-101"]
+    h_rule = AlarmRule.objects.get(tag=ti, level="h")  # from the tag's limits: H = 40, deadband 1
+    topic = unique_topic()
+    mqtt = mqtt_connector(world, topic)
+    gateway = services.create_connector(None, site=world.site_a, name="网关", protocol="http")
+    stop = threading.Event()
+    worker = StreamRuntime(workers=1, worker_index=0)
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    publisher = Publisher(broker)
+    try:
+        wait_for(quietly(lambda: Connector.objects.get(pk=mqtt.pk).status == "connected"))
+        assert worker.pipeline is not None and worker.pipeline.processor is not None
+        t0 = now_ms() - 10_000
+        for i, value in enumerate([20.0, 45.0, 46.0, 30.0]):
+            assert publisher.send(topic, {"tag": "TI-101", "ts": t0 + i * 1000, "value": value})
+        InboundBatch.objects.create(
+            connector=gateway, payload=orjson.dumps([{"tag": "PI-201", "ts": t0, "value": 1.0}])
+        )
+
+        wait_for(quietly(lambda: Reading.objects.count() == 5))
+        wait_for(quietly(lambda: AlarmJournal.objects.filter(rule=h_rule, kind="returned").exists()))
+        wait_for(quietly(lambda: Rollup.objects.filter(tag=ti, period=60).exists()))
+        wait_for(quietly(lambda: TagLive.objects.get(tag=ti).status == "ok"))
+        assert InboundBatch.objects.count() == 0
+
+        services.set_enabled(None, mqtt, False)  # the worker notices and stops the coordinator
+        wait_for(lambda: mqtt.pk not in worker.coordinators)
+        wait_for(quietly(lambda: Connector.objects.get(pk=mqtt.pk).status == "disabled"))
+    finally:
+        publisher.close()
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+
+    kinds = list(AlarmJournal.objects.filter(rule=h_rule).order_by("id").values_list("kind", "value"))
+    assert kinds == [("activated", 45.0), ("returned", 30.0)]
+    assert sorted(Rollup.objects.filter(tag=ti, period=60).values_list("count", flat=True)) in ([4], [1, 3], [2, 2], [3, 1])
+    assert Connector.objects.get(pk=gateway.pk).accepted == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connector_with_a_bad_configuration_is_marked_and_skipped(world, quick):
+    connector = services.create_connector(None, site=world.site_a, name="坏配置", protocol="mqtt", config={"topics": ["a"]})
+    Connector.objects.filter(pk=connector.pk).update(config={"topics": "not a list"})  # bypassing the UI
+    stop = threading.Event()
+    worker = StreamRuntime(workers=1, worker_index=0)
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        wait_for(quietly(lambda: Connector.objects.get(pk=connector.pk).status == "error"))
+    finally:
+        stop.set()
+        thread.join(30)
+    assert Connector.objects.get(pk=connector.pk).status_detail.startswith("配置无效")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_site_filter_starts_only_that_sites_connectors(world, broker, quick):
+    east = mqtt_connector(world, unique_topic(), name="东区")
+    west = services.create_connector(
+        None, site=world.site_b, name="西区", protocol="mqtt", config={"topics": [unique_topic()], "session_expiry_s": 60}
+    )
+    worker = StreamRuntime(site_ids=[world.site_a.id], workers=1, worker_index=0)
+    assert worker.start()
+    try:
+        assert set(worker.coordinators) == {east.pk}
+        assert west.pk not in worker.coordinators
+    finally:
+        worker.stop()
+
+
+def test_runtime_refuses_an_impossible_worker_index():
+    with pytest.raises(ValueError):
+        StreamRuntime(workers=2, worker_index=2)
+
+
+def test_rollups_are_recomputed_for_two_cycles(world, monkeypatch):
+    calls: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(runtime_module.storage, "refresh_rollups", lambda since, tags: calls.append((since, sorted(tags))))
+
+    class P:
+        def __init__(self) -> None:
+            self.dirty: dict[int, int] = {}
+
+        def take_dirty(self) -> dict[int, int]:
+            d, self.dirty = self.dirty, {}
+            return d
+
+        def restore_dirty(self, d: dict[int, int]) -> None:
+            self.dirty.update(d)
+
+    p = P()
+    jobs = Jobs(p, site_wide=False)  # type: ignore[arg-type]
+    p.dirty = {1: 120_500, 2: 60_001}
+    jobs.rollups()
+    p.dirty = {3: 180_000}
+    jobs.rollups()
+    jobs.rollups()
+
+    assert calls == [
+        (60_000, [2]),
+        (120_000, [1]),
+        (60_000, [2]),  # the previous cycle again
+        (120_000, [1]),
+        (180_000, [3]),
+        (180_000, [3]),
+    ]
