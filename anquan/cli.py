@@ -4,6 +4,7 @@ anquan run [--host H] [--port P] [--task-workers N]   serve the platform, its ta
                                                       and (for the demo site) the plant simulator
 anquan stream [--site CODE]                           the ingest and alarm process (one worker)
 anquan simulate [inject|history] ...                  the demo plant's simulator
+anquan alarms sync                                    make limit alarm rules for every tag's HH/H/L/LL
 anquan migrate                                        create or upgrade the database
 anquan load-demo                                      load the demo site (once; keeps data)
 anquan create-user USERNAME --role ROLE --scope ...   add a person

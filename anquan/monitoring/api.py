@@ -7,7 +7,6 @@ record out of scope 404, a record named in a request body that the caller cannot
 error. Timestamps of readings are epoch milliseconds (UTC).
 """
 
-
 import datetime as dt
 from typing import Annotated, Any
 
@@ -117,7 +116,9 @@ class TrendOut(Schema):
     tag_id: int
     start: int
     end: int
-    resolution: str = Field(..., description="raw：原始数据 [ts, value]；minute / hour：汇总 [ts, min, avg, max]")
+    resolution: str = Field(
+        ..., description="raw：原始数据 [ts, value]；minute / hour：汇总 [ts, min, avg, max]"
+    )
     period: int | None
     points: list[list[float | None]]
 

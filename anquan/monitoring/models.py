@@ -130,6 +130,9 @@ class AlarmRule(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def audit_site_id(self) -> int:
+        return self.site_id
+
 
 class AlarmPoint(models.Model):
     """The runtime state of one rule: its mode, whether its condition is active, and the engine's memory.
@@ -234,3 +237,6 @@ class EscalationPolicy(TimeStampedModel):
     class Meta:
         verbose_name = _("报警升级策略")
         verbose_name_plural = _("报警升级策略")
+
+    def audit_site_id(self) -> int:
+        return self.site_id

@@ -153,8 +153,10 @@ def annunciated(
     Unacknowledged first (active before returned), then by priority (high first), newest first.
     Shelved, suppressed and out-of-service points are listed on their own tabs instead.
     """
-    qs = occurrences(viewer).filter(cleared_at__isnull=True).exclude(
-        rule__point__mode__in=[AlarmMode.SHELVED, AlarmMode.SUPPRESSED, AlarmMode.OUT_OF_SERVICE]
+    qs = (
+        occurrences(viewer)
+        .filter(cleared_at__isnull=True)
+        .exclude(rule__point__mode__in=[AlarmMode.SHELVED, AlarmMode.SUPPRESSED, AlarmMode.OUT_OF_SERVICE])
     )
     if site:
         qs = qs.filter(site_id=site)
@@ -264,7 +266,9 @@ def live_values(
     return out
 
 
-def readings_since(tag_ids: Iterable[int], after_ms: dict[int, int], limit: int = 600) -> dict[int, list[list[Any]]]:
+def readings_since(
+    tag_ids: Iterable[int], after_ms: dict[int, int], limit: int = 600
+) -> dict[int, list[list[Any]]]:
     """Raw readings newer than ``after_ms[tag]`` for each tag (the caller has scoped the tags).
 
     At most ``limit`` per tag, the newest ones, in time order — what a live chart appends."""
@@ -274,7 +278,9 @@ def readings_since(tag_ids: Iterable[int], after_ms: dict[int, int], limit: int 
         if after is None:
             continue
         rows = list(
-            Reading.objects.filter(tag_id=tag_id, ts__gt=after).order_by("-ts").values_list("ts", "value")[:limit]
+            Reading.objects.filter(tag_id=tag_id, ts__gt=after)
+            .order_by("-ts")
+            .values_list("ts", "value")[:limit]
         )
         out[tag_id] = [[ts, value] for ts, value in reversed(rows)]
     return out

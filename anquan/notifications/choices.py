@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class Category(models.TextChoices):
     ACCOUNT = "account", _("账号与角色")
     EQUIPMENT = "equipment", _("设备责任")
+    ALARM = "alarm", _("报警")
     SYSTEM = "system", _("系统与测试")
 
 

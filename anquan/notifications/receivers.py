@@ -85,8 +85,6 @@ def responsible_assigned(event: ResponsiblePersonAssigned) -> None:
 
 
 # --- alarms (monitoring) ----------------------------------------------------------------------
-# The alarm category of the notification centre (Category.ALARM once the vocabulary has it).
-ALARM_CATEGORY = getattr(Category, "ALARM", Category.SYSTEM)
 
 
 @subscribe(AlarmEscalated)
@@ -105,7 +103,7 @@ def alarm_escalated(event: AlarmEscalated) -> None:
         with translation.override(user.preferred_language):
             notify(
                 [user],
-                ALARM_CATEGORY,
+                Category.ALARM,
                 title=_("报警未及时确认：%(message)s") % {"message": occurrence.message},
                 body=_(
                     "%(site)s · %(area)s 的%(priority)s优先级报警“%(message)s”于 %(raised)s 发生，"

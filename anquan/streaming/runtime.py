@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
+import pydantic
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Q
@@ -55,6 +56,11 @@ INBOX_POLL_S = 0.2
 INBOX_CLAIM = 20  # inbox rows claimed at a time
 INBOX_RECLAIM_S = 600  # a claim older than this (its worker died) is taken over
 START_RETRY_MAX_S = 30.0
+# Forwarded readings the owning worker has not taken within this time are dropped by the broker
+# (their readings are stored; only their alarm evaluation is lost), so a worker back after a long
+# absence, or after its database was replaced, is not fed stale readings.
+FORWARD_EXPIRY_S = 3600
+BUS_SESSION_EXPIRY_S = 3600
 
 
 # --- the partition bus ---------------------------------------------------------------------------
@@ -71,7 +77,7 @@ class PartitionBus:
             subscriptions=[partition.topic(partition_index)],
             qos=1,
             clean_start=False,
-            session_expiry_s=86400,
+            session_expiry_s=BUS_SESSION_EXPIRY_S,
             on_message=self._on_message,
             on_connected=lambda resumed: logger.info("partition bus connected (session %s)", resumed),
             on_disconnected=lambda reason: logger.warning("partition bus disconnected (%s)", reason or "-"),
@@ -88,7 +94,9 @@ class PartitionBus:
 
     def forward(self, partition_index: int, rows: Iterable[Row]) -> bool:
         payload = orjson.dumps([list(r) for r in rows])
-        return self._conn.publish(partition.topic(partition_index), payload, qos=1, timeout=10.0)
+        return self._conn.publish(
+            partition.topic(partition_index), payload, qos=1, timeout=10.0, expiry_s=FORWARD_EXPIRY_S
+        )
 
     def _on_message(self, message: mqtt.Message) -> None:
         try:
@@ -391,6 +399,7 @@ class StreamRuntime:
         flushed = True
         if self.pipeline is not None:
             flushed = self.pipeline.stop(timeout=30)
+        running = [cid for cid, c in self.coordinators.items() if not isinstance(c, _Idle)]
         for cid, coordinator in list(self.coordinators.items()):
             self._stop_coordinator(cid, coordinator)
         self.coordinators.clear()
@@ -400,9 +409,11 @@ class StreamRuntime:
             self.jobs.stop()
         if self.pipeline is not None:
             self.log_stats()
-        if self.workers == 1 and flushed and self._signatures:
+        if self.workers == 1 and flushed and running:
             try:
-                Connector.objects.filter(pk__in=list(self._signatures)).update(
+                Connector.objects.filter(
+                    pk__in=running, status__in=[ConnectorStatus.CONNECTED, ConnectorStatus.RECONNECTING]
+                ).update(
                     status=ConnectorStatus.UNKNOWN,
                     status_detail=_("采集进程已停止。"),
                     status_at=timezone.now(),
@@ -449,7 +460,7 @@ class StreamRuntime:
             except Exception as exc:  # an invalid configuration: say so on the connector
                 logger.error("connector %s (%s) cannot start: %s", cid, connector.protocol, exc)
                 self.pipeline.set_status(
-                    cid, ConnectorStatus.ERROR, _("配置无效：%(e)s") % {"e": str(exc)[:400]}
+                    cid, ConnectorStatus.ERROR, _("配置无效：%(e)s") % {"e": _problem(exc)}
                 )
                 self._signatures[cid] = _signature(connector)
                 self.coordinators[cid] = _Idle()
@@ -482,6 +493,12 @@ class StreamRuntime:
             s["retries"],
             rate,
         )
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, pydantic.ValidationError):
+        return "；".join(f"{'.'.join(map(str, e['loc'])) or '-'}: {e['msg']}" for e in exc.errors())[:400]
+    return str(exc)[:400]
 
 
 class _Idle:

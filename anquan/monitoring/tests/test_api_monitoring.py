@@ -114,7 +114,9 @@ def test_cleared_alarms_are_history(world: World, alarms: Any) -> None:
 
     assert alarms["pi_h"].pk not in [a["id"] for a in client.get(f"{API}/alarms").json()["items"]]
     cleared = client.get(f"{API}/alarms?state=normal").json()["items"]
-    assert [(a["id"], a["state"], a["acked_by_name"]) for a in cleared] == [(alarms["pi_h"].pk, "normal", "操作员")]
+    assert [(a["id"], a["state"], a["acked_by_name"]) for a in cleared] == [
+        (alarms["pi_h"].pk, "normal", "操作员")
+    ]
     everything = client.get(f"{API}/alarms?include_cleared=true").json()
     assert everything["count"] == 3
 
@@ -148,7 +150,9 @@ def test_a_denied_acknowledgement_changes_nothing(world: World, alarms: Any) -> 
     other_scope = as_user(world, "admin_b").post(f"{API}/alarms/ack", {"ids": [alarms["ti_h"].pk]})
     assert other_scope.status_code == 400
     assert list(other_scope.json()["errors"]) == ["ids"]
-    mixed = as_user(world, "leader_a1").post(f"{API}/alarms/ack", {"ids": [alarms["ti_h"].pk, alarms["pi_h"].pk]})
+    mixed = as_user(world, "leader_a1").post(
+        f"{API}/alarms/ack", {"ids": [alarms["ti_h"].pk, alarms["pi_h"].pk]}
+    )
     assert mixed.status_code == 400  # the pump house is not the tank-farm team leader's
     anonymous = as_user(world, None).post(f"{API}/alarms/ack", {"ids": [alarms["ti_h"].pk]})
     assert anonymous.status_code == 401
@@ -189,13 +193,29 @@ def test_shelving_errors_and_denials(world: World, alarms: Any) -> None:
     rule_id = alarms["ti_h"].rule_id
     before = snapshot()
 
-    no_reason = as_user(world, "operator_a").post(f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": " "})
+    no_reason = as_user(world, "operator_a").post(
+        f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": " "}
+    )
     assert (no_reason.status_code, list(no_reason.json()["errors"])) == (400, ["reason"])
-    too_long = as_user(world, "operator_a").post(f"{API}/rules/{rule_id}/shelve", {"minutes": 721, "reason": "久"})
+    too_long = as_user(world, "operator_a").post(
+        f"{API}/rules/{rule_id}/shelve", {"minutes": 721, "reason": "久"}
+    )
     assert (too_long.status_code, list(too_long.json()["errors"])) == (400, ["minutes"])
-    assert as_user(world, "worker_a1").post(f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": "x"}).status_code == 403
-    assert as_user(world, "admin_b").post(f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": "x"}).status_code == 404
-    assert as_user(world, "operator_a").post(f"{API}/rules/{rule_id}/unshelve").status_code == 400  # not shelved
+    assert (
+        as_user(world, "worker_a1")
+        .post(f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": "x"})
+        .status_code
+        == 403
+    )
+    assert (
+        as_user(world, "admin_b")
+        .post(f"{API}/rules/{rule_id}/shelve", {"minutes": 30, "reason": "x"})
+        .status_code
+        == 404
+    )
+    assert (
+        as_user(world, "operator_a").post(f"{API}/rules/{rule_id}/unshelve").status_code == 400
+    )  # not shelved
     assert as_user(world, "admin_b").post(f"{API}/rules/{rule_id}/unshelve").status_code == 404
     assert snapshot() == before
 

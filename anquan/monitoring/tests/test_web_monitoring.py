@@ -16,7 +16,14 @@ from anquan.conftest import World
 from anquan.monitoring import selectors, services
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.choices import AlarmMode, JournalKind, RuleKind
-from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, AlarmRule, EscalationPolicy, TagLive
+from anquan.monitoring.models import (
+    AlarmJournal,
+    AlarmOccurrence,
+    AlarmPoint,
+    AlarmRule,
+    EscalationPolicy,
+    TagLive,
+)
 from anquan.monitoring.storage import write_readings
 from anquan.platform.models import AuditEntry
 
@@ -108,7 +115,7 @@ def _pages(world: World, occ: AlarmOccurrence) -> list[str]:
 
 def test_anonymous_visitors_are_sent_to_login(world: World) -> None:
     occ = alarm(world)
-    for url in _pages(world, occ) + [reverse("monitoring:rules"), reverse("monitoring:events")]:
+    for url in [*_pages(world, occ), reverse("monitoring:rules"), reverse("monitoring:events")]:
         response = Client().get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
@@ -133,7 +140,9 @@ def test_records_of_another_site_or_area_are_404(world: World) -> None:
     occ = alarm(world)  # TI-101 in 罐区 (area a1, site A)
     for key in ("worker_b1", "admin_b", "worker_a2"):
         client = world.client(key)
-        assert client.get(reverse("monitoring:equipment", args=[world.equipment["T-101"].pk])).status_code == 404
+        assert (
+            client.get(reverse("monitoring:equipment", args=[world.equipment["T-101"].pk])).status_code == 404
+        )
         assert client.get(reverse("monitoring:tag-trend", args=[world.tags["TI-101"].pk])).status_code == 404
         assert client.get(reverse("monitoring:occurrence", args=[occ.pk])).status_code == 404
         assert client.get(reverse("monitoring:shelve", args=[occ.rule_id])).status_code == 404
@@ -227,17 +236,25 @@ def test_the_map_tooltips_carry_live_values(world: World) -> None:
 
     response = world.client("worker_a1").get(reverse("monitoring:site-panel", args=[world.site_a.pk]))
 
-    data = json.loads(response.content.decode().split('id="site-live-data" type="application/json">')[1].split("</script>")[0])
+    data = json.loads(
+        response.content.decode()
+        .split('id="site-live-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
     tank = data[str(world.equipment["T-101"].pk)]
     assert tank["code"] == "T-101"
-    assert [(t["tag"], t["value"], t["text"], t["status"]) for t in tank["tags"]] == [("TI-101", 21.5, "21.5", "ok")]
+    assert [(t["tag"], t["value"], t["text"], t["status"]) for t in tank["tags"]] == [
+        ("TI-101", 21.5, "21.5", "ok")
+    ]
     # The team-level worker of 罐区 does not see the pump house.
     assert str(world.equipment["P-201"].pk) not in data
 
 
 # --- the equipment page and its data -----------------------------------------------------------------
 def test_the_equipment_page_has_its_charts_with_limits(world: World) -> None:
-    response = world.client("worker_a1").get(reverse("monitoring:equipment", args=[world.equipment["T-101"].pk]))
+    response = world.client("worker_a1").get(
+        reverse("monitoring:equipment", args=[world.equipment["T-101"].pk])
+    )
 
     config = response.context["config"]
     assert [t["tag"] for t in config["tags"]] == ["TI-101"]
@@ -246,7 +263,7 @@ def test_the_equipment_page_has_its_charts_with_limits(world: World) -> None:
         {"level": "HH", "value": 50.0, "priority": "high", "colour": "#c92a2a"},
     ]
     assert config["data_url"] == reverse("monitoring:equipment-data", args=[world.equipment["T-101"].pk])
-    assert 'data-chart="%d"' % world.tags["TI-101"].pk in response.content.decode()
+    assert f'data-chart="{world.tags["TI-101"].pk}"' in response.content.decode()
 
 
 def test_equipment_data_returns_live_values_alarms_and_new_readings(world: World) -> None:
@@ -273,7 +290,9 @@ def test_the_trend_endpoint_chooses_its_resolution_by_the_window(world: World) -
     now = selectors.now_ms() // 3_600_000 * 3_600_000  # on the hour, within every retention period
     write_readings([(tag.pk, now - 60 * S, 20.0), (tag.pk, now - 30 * S, 21.0)])
     Rollup.objects.create(tag=tag, period=60, bucket=now - 120_000, min=19.0, max=23.0, sum=84.0, count=4)
-    Rollup.objects.create(tag=tag, period=3600, bucket=now - 7_200_000, min=10.0, max=30.0, sum=600.0, count=30)
+    Rollup.objects.create(
+        tag=tag, period=3600, bucket=now - 7_200_000, min=10.0, max=30.0, sum=600.0, count=30
+    )
     client = world.client("worker_a1")
     url = reverse("monitoring:tag-trend", args=[tag.pk])
 
@@ -284,7 +303,11 @@ def test_the_trend_endpoint_chooses_its_resolution_by_the_window(world: World) -
         "minute", 60, [[now - 120_000, 19.0, 21.0, 23.0]]
     )  # fmt: skip
     hour = client.get(url, {"start": now - 7 * 86_400_000, "end": now}).json()
-    assert (hour["resolution"], hour["period"], hour["points"]) == ("hour", 3600, [[now - 7_200_000, 10.0, 20.0, 30.0]])
+    assert (hour["resolution"], hour["period"], hour["points"]) == (
+        "hour",
+        3600,
+        [[now - 7_200_000, 10.0, 20.0, 30.0]],
+    )
 
 
 def test_a_bad_trend_window_is_a_400_with_field_errors(world: World) -> None:
@@ -362,7 +385,8 @@ def test_acknowledging_in_bulk_with_a_comment(world: World, two_alarms: Any) -> 
     ids = [two_alarms["ti_h"].pk, two_alarms["ti_hh"].pk, two_alarms["pi_h"].pk]
 
     response = world.client("operator_a").post(
-        reverse("monitoring:ack"), {"ids": ids, "comment": "已通知现场巡检", "query": "site=%d" % world.site_a.pk}
+        reverse("monitoring:ack"),
+        {"ids": ids, "comment": "已通知现场巡检", "query": f"site={world.site_a.pk}"},
     )
 
     assert response.status_code == 302
@@ -382,12 +406,16 @@ def test_a_worker_may_not_acknowledge_and_nothing_changes(world: World, two_alar
     assert snapshot() == before
 
 
-def test_acknowledging_an_alarm_out_of_scope_is_404_and_changes_nothing(world: World, two_alarms: Any) -> None:
+def test_acknowledging_an_alarm_out_of_scope_is_404_and_changes_nothing(
+    world: World, two_alarms: Any
+) -> None:
     before = snapshot()
 
     for key in ("operator_a", "admin_b"):  # 西区's alarm for the east operator; the east's for the west admin
         target = two_alarms["li_h"] if key == "operator_a" else two_alarms["ti_h"]
-        response = world.client(key).post(reverse("monitoring:ack"), {"ids": [two_alarms["pi_h"].pk, target.pk]})
+        response = world.client(key).post(
+            reverse("monitoring:ack"), {"ids": [two_alarms["pi_h"].pk, target.pk]}
+        )
         assert response.status_code == 404, key
     assert snapshot() == before
 
@@ -414,7 +442,9 @@ def test_the_shelved_suppressed_and_journal_tabs(world: World, two_alarms: Any) 
         (two_alarms["ti_h"].rule_id, "传感器校准", operator)
     ]
     suppressed = client.get(url, {"tab": "suppressed"}).context["points"]
-    assert [(p.rule_id, p.mode) for p in suppressed] == [(two_alarms["pi_h"].rule_id, AlarmMode.OUT_OF_SERVICE)]
+    assert [(p.rule_id, p.mode) for p in suppressed] == [
+        (two_alarms["pi_h"].rule_id, AlarmMode.OUT_OF_SERVICE)
+    ]
     journal = client.get(url, {"tab": "journal"}).context["journal"]
     assert [j.kind for j in journal[:2]] == [JournalKind.REMOVED_FROM_SERVICE, JournalKind.SHELVED]
     assert all(j.site_id == world.site_a.pk for j in journal)
@@ -436,14 +466,22 @@ def test_shelving_from_the_console_needs_a_reason(world: World, two_alarms: Any)
     )
     assert (done.status_code, done["Location"]) == (302, reverse("monitoring:console"))
     point = AlarmPoint.objects.get(rule_id=rule_id)
-    assert (point.mode, point.mode_reason, point.mode_by) == (AlarmMode.SHELVED, "仪表检修", world.user("operator_a"))
-    assert point.shelved_until is not None and 119 <= (point.shelved_until - point.mode_at).total_seconds() / 60 <= 120
+    assert (point.mode, point.mode_reason, point.mode_by) == (
+        AlarmMode.SHELVED,
+        "仪表检修",
+        world.user("operator_a"),
+    )
+    assert (
+        point.shelved_until is not None
+        and 119 <= (point.shelved_until - point.mode_at).total_seconds() / 60 <= 120
+    )
 
 
 def test_shelving_refuses_a_foreign_next_address(world: World, two_alarms: Any) -> None:
     rule_id = two_alarms["ti_h"].rule_id
     response = world.client("operator_a").post(
-        reverse("monitoring:shelve", args=[rule_id]), {"minutes": 15, "reason": "校准", "next": "https://evil.example/"}
+        reverse("monitoring:shelve", args=[rule_id]),
+        {"minutes": 15, "reason": "校准", "next": "https://evil.example/"},
     )
 
     assert response["Location"] == reverse("monitoring:console") + "?tab=shelved"
@@ -561,16 +599,29 @@ def test_each_rule_kind_builds_its_params(world: World) -> None:
             {"reference_tag": pi, "max_difference": 5.0},
         ),
         "stale": ({"stale_seconds": "120"}, {"seconds": 120}),
-        "flatline": ({"flatline_seconds": "600", "flatline_tolerance": "0.1"}, {"seconds": 600, "tolerance": 0.1}),
+        "flatline": (
+            {"flatline_seconds": "600", "flatline_tolerance": "0.1"},
+            {"seconds": 600, "tolerance": 0.1},
+        ),
         "discrete": ({"discrete_alarm_value": "1"}, {"alarm_value": 1.0}),
         "compound": (
             {
                 "tag": "",
                 "compound_op": "and",
-                "term_0_tag": ti, "term_0_cond": ">", "term_0_value": "45",
-                "term_1_tag": pi, "term_1_cond": "falling", "term_1_value": "0.05",
-            },  # fmt: skip
-            {"op": "and", "terms": [{"tag": ti, "cmp": ">", "value": 45.0}, {"tag": pi, "trend": "falling", "per_minute": 0.05}]},
+                "term_0_tag": ti,
+                "term_0_cond": ">",
+                "term_0_value": "45",
+                "term_1_tag": pi,
+                "term_1_cond": "falling",
+                "term_1_value": "0.05",
+            },
+            {
+                "op": "and",
+                "terms": [
+                    {"tag": ti, "cmp": ">", "value": 45.0},
+                    {"tag": pi, "trend": "falling", "per_minute": 0.05},
+                ],
+            },
         ),
     }
     for kind, (fields, params) in cases.items():
@@ -591,7 +642,15 @@ def test_service_errors_land_on_the_kind_fields(world: World) -> None:
     assert rate.context["form"].errors["rate_per_minute"] == ["变化率（每分钟）必须大于 0。"]
 
     compound = client.post(
-        url, rule_post(world, kind="compound", tag="", term_0_tag=world.tags["TI-101"].pk, term_0_cond=">", term_0_value="1")
+        url,
+        rule_post(
+            world,
+            kind="compound",
+            tag="",
+            term_0_tag=world.tags["TI-101"].pk,
+            term_0_cond=">",
+            term_0_value="1",
+        ),
     )
     assert compound.status_code == 400
     groups = {g["kind"]: g["errors"] for g in compound.context["form"].kind_groups}
@@ -610,7 +669,10 @@ def test_editing_a_rule_changes_only_what_changed(world: World) -> None:
     page = client.get(reverse("monitoring:rule-edit", args=[rule.pk]))
     assert page.context["form"]["rate_per_minute"].value() == 2.0
 
-    response = client.post(reverse("monitoring:rule-edit", args=[rule.pk]), rule_post(world, rate_per_minute="3", priority="high"))
+    response = client.post(
+        reverse("monitoring:rule-edit", args=[rule.pk]),
+        rule_post(world, rate_per_minute="3", priority="high"),
+    )
 
     assert response.status_code == 302
     rule.refresh_from_db()
@@ -630,7 +692,12 @@ def test_a_tag_limit_rule_keeps_its_limits_from_the_tag(world: World) -> None:
 
     assert response.status_code == 302
     rule.refresh_from_db()
-    assert (rule.deadband, rule.on_delay_s, rule.params, rule.priority) == (2.0, 30, {"level": "H", "value": 40.0}, "low")
+    assert (rule.deadband, rule.on_delay_s, rule.params, rule.priority) == (
+        2.0,
+        30,
+        {"level": "H", "value": 40.0},
+        "low",
+    )
 
 
 def test_an_area_manager_cannot_configure_another_area(world: World) -> None:
@@ -640,7 +707,8 @@ def test_an_area_manager_cannot_configure_another_area(world: World) -> None:
 
     assert client.get(reverse("monitoring:rule-edit", args=[pump_rule.pk])).status_code == 404
     create = client.post(
-        reverse("monitoring:rule-create") + f"?site={world.site_a.pk}", rule_post(world, area=world.area_a2.pk)
+        reverse("monitoring:rule-create") + f"?site={world.site_a.pk}",
+        rule_post(world, area=world.area_a2.pk),
     )
     assert create.status_code == 400
     assert create.context["form"].errors["area"]
@@ -656,7 +724,11 @@ def test_taking_a_rule_out_of_service_and_back(world: World) -> None:
     response = client.post(reverse("monitoring:rule-remove", args=[rule.pk]), {"reason": "温度计更换"})
     assert response.status_code == 302
     point = AlarmPoint.objects.get(rule=rule)
-    assert (point.mode, point.mode_reason, point.mode_by) == (AlarmMode.OUT_OF_SERVICE, "温度计更换", world.user("manager_a1"))
+    assert (point.mode, point.mode_reason, point.mode_by) == (
+        AlarmMode.OUT_OF_SERVICE,
+        "温度计更换",
+        world.user("manager_a1"),
+    )
 
     client.post(reverse("monitoring:rule-return", args=[rule.pk]))
     assert AlarmPoint.objects.get(rule=rule).mode == AlarmMode.IN_SERVICE
@@ -666,7 +738,9 @@ def test_an_operator_may_not_take_a_rule_out_of_service(world: World) -> None:
     rule = limit_rules(world, "TI-101")["h"]
     before = snapshot()
 
-    response = world.client("operator_a").post(reverse("monitoring:rule-remove", args=[rule.pk]), {"reason": "x"})
+    response = world.client("operator_a").post(
+        reverse("monitoring:rule-remove", args=[rule.pk]), {"reason": "x"}
+    )
 
     assert response.status_code == 403
     assert snapshot() == before
@@ -714,7 +788,14 @@ def test_the_escalation_policy_of_a_site(world: World) -> None:
     form = client.get(url).context["form"]
     assert form["high_minutes"].value() == 5
     response = client.post(
-        url, {"high_minutes": "3", "medium_minutes": "10", "low_minutes": "20", "role_0": "team_leader", "role_1": "ehs_director"}
+        url,
+        {
+            "high_minutes": "3",
+            "medium_minutes": "10",
+            "low_minutes": "20",
+            "role_0": "team_leader",
+            "role_1": "ehs_director",
+        },
     )
 
     assert response.status_code == 302
@@ -732,11 +813,18 @@ def test_the_escalation_policy_needs_site_wide_configure(world: World) -> None:
     )
 
     assert response.status_code == 403
-    assert world.client("admin_b").get(reverse("monitoring:escalation", args=[world.site_a.pk])).status_code == 404
+    assert (
+        world.client("admin_b").get(reverse("monitoring:escalation", args=[world.site_a.pk])).status_code
+        == 404
+    )
     assert snapshot() == before
 
 
 def test_rule_kinds_offered_are_every_kind(world: World) -> None:
-    form = world.client("admin_a").get(reverse("monitoring:rule-create") + f"?site={world.site_a.pk}").context["form"]
+    form = (
+        world.client("admin_a")
+        .get(reverse("monitoring:rule-create") + f"?site={world.site_a.pk}")
+        .context["form"]
+    )
 
     assert [g["kind"] for g in form.kind_groups] == list(RuleKind.values)

@@ -44,7 +44,9 @@ def configure_page(view: View) -> View:
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
 
 
 def int_param(value: Any) -> int | None:

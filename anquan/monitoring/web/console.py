@@ -108,7 +108,9 @@ def _console_context(request: HttpRequest, params: QueryDict) -> dict[str, Any]:
     elif f["tab"] == "suppressed":
         context["points"] = list(suppressed[:PAGE_SIZE])
     else:
-        context["journal"] = list(selectors.journal(user, site=f["site"], area=f["area"])[: selectors.JOURNAL_LIMIT])
+        context["journal"] = list(
+            selectors.journal(user, site=f["site"], area=f["area"])[: selectors.JOURNAL_LIMIT]
+        )
     return context
 
 
@@ -171,7 +173,9 @@ def _back(request: HttpRequest, query: str) -> HttpResponse:
     return redirect(reverse("monitoring:console") + (f"?{query}" if query else ""))
 
 
-def _table_response(request: HttpRequest, query: str, notice: str = "", error: str = "", status: int = 200) -> HttpResponse:
+def _table_response(
+    request: HttpRequest, query: str, notice: str = "", error: str = "", status: int = 200
+) -> HttpResponse:
     context = _console_context(request, QueryDict(query))
     context.update({"notice": notice, "error": error})
     return render(request, "monitoring/_console_table.html", context, status=status)
@@ -245,7 +249,7 @@ def _occurrence_page(request: HttpRequest, pk: int, form: CommentForm, status: i
             "shelve_form": ShelveForm(),
             "may_operate": operable is None or occ.area_id in operable,
             "may_configure": configurable is None or occ.area_id in configurable,
-            "equipment": rule.tag.equipment if rule.tag_id else None,
+            "equipment": rule.tag.equipment if rule.tag is not None else None,
         },
         status=status,
     )
@@ -282,7 +286,9 @@ def shelve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ShelveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.shelve(user, rule.pk, minutes=form.cleaned_data["minutes"], reason=form.cleaned_data["reason"])
+            services.shelve(
+                user, rule.pk, minutes=form.cleaned_data["minutes"], reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             form.apply(exc)
         else:

@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 from anquan.monitoring import selectors
@@ -125,6 +126,11 @@ def backlog(areas: frozenset[int] | None, site: int | None, after: int, through:
     return _events(iter(reversed(rows)))
 
 
+def _close_connection() -> None:
+    """Close the calling thread's database connection (run it in the hub's thread)."""
+    connection.close()
+
+
 class Subscriber:
     """One connected client: what it may see and the rows waiting for it."""
 
@@ -183,7 +189,7 @@ class JournalHub:
         """Close the hub thread's database connection and the thread (from any thread)."""
         executor, self._executor = self._executor, None
         if executor is not None:
-            executor.submit(connection.close).result()
+            executor.submit(_close_connection).result()
             executor.shutdown(wait=True)
 
     # --- clients ------------------------------------------------------------------------
@@ -219,7 +225,9 @@ class JournalHub:
                 except Exception:  # a lock or the database away: keep the clients, try again soon
                     failures += 1
                     level = logging.WARNING if failures == FAILURES_LOGGED else logging.DEBUG
-                    log.log(level, "alarm feed: reading the journal failed (%d in a row)", failures, exc_info=True)
+                    log.log(
+                        level, "alarm feed: reading the journal failed (%d in a row)", failures, exc_info=True
+                    )
                     await self._reset_connection()
                     await asyncio.sleep(min(RETRY_MAX_S, self.interval * 2 ** min(failures - 1, 10)))
                     continue
@@ -239,12 +247,12 @@ class JournalHub:
             self.task = None
             executor, self._executor = self._executor, None
             if executor is not None:
-                executor.submit(connection.close)
+                executor.submit(_close_connection)
                 executor.shutdown(wait=False)
 
     async def _reset_connection(self) -> None:
         try:
-            await self.run_sync(connection.close)
+            await self.run_sync(_close_connection)
         except Exception:
             log.debug("alarm feed: closing the broken connection failed", exc_info=True)
 
@@ -316,7 +324,7 @@ async def _stream(
         feed.unsubscribe(subscriber)
 
 
-async def events(request: HttpRequest) -> HttpResponse:
+async def events(request: HttpRequest) -> HttpResponseBase:
     """``text/event-stream`` of the alarm journal rows the viewer may see (``?site=`` narrows it)."""
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])

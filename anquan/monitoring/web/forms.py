@@ -87,7 +87,11 @@ CONDITIONS = [
 # The form fields of each kind's params: field name -> params key.
 KIND_FIELDS: dict[str, dict[str, str]] = {
     RuleKind.LIMIT: {"limit_level": "level", "limit_value": "value"},
-    RuleKind.RATE: {"rate_per_minute": "per_minute", "rate_direction": "direction", "rate_window_s": "window_s"},
+    RuleKind.RATE: {
+        "rate_per_minute": "per_minute",
+        "rate_direction": "direction",
+        "rate_window_s": "window_s",
+    },
     RuleKind.DEVIATION: {
         "deviation_reference_tag": "reference_tag",
         "deviation_setpoint": "setpoint",
@@ -98,8 +102,12 @@ KIND_FIELDS: dict[str, dict[str, str]] = {
     RuleKind.DISCRETE: {"discrete_alarm_value": "alarm_value"},
     RuleKind.COMPOUND: {"compound_op": "op"},
 }
+
+
 def _number(label: Any, **kwargs: Any) -> forms.FloatField:
-    return forms.FloatField(label=label, required=False, widget=forms.NumberInput(attrs={"step": "any"}), **kwargs)
+    return forms.FloatField(
+        label=label, required=False, widget=forms.NumberInput(attrs={"step": "any"}), **kwargs
+    )
 
 
 class RuleForm(ServiceForm):
@@ -173,13 +181,26 @@ class RuleForm(ServiceForm):
                 label=_("测点"), queryset=labelled, required=False
             )
             self.fields[f"term_{i}_tag"].label_from_instance = _tag_label  # type: ignore[attr-defined]
-            self.fields[f"term_{i}_cond"] = forms.ChoiceField(label=_("条件"), choices=CONDITIONS, required=False)
+            self.fields[f"term_{i}_cond"] = forms.ChoiceField(
+                label=_("条件"), choices=CONDITIONS, required=False
+            )
             self.fields[f"term_{i}_value"] = _number(_("数值"))
         if self.from_tag:
             for name in FROM_TAG:
                 del self.fields[name]
             for name in list(self.fields):
-                if name.startswith(("limit_", "rate_", "deviation_", "stale_", "flatline_", "discrete_", "compound_", "term_")):
+                if name.startswith(
+                    (
+                        "limit_",
+                        "rate_",
+                        "deviation_",
+                        "stale_",
+                        "flatline_",
+                        "discrete_",
+                        "compound_",
+                        "term_",
+                    )
+                ):
                     del self.fields[name]
         self.style()
 
@@ -299,10 +320,9 @@ class RuleForm(ServiceForm):
                 target = by_key[name]
             elif (name == "params" or name.startswith("terms")) and kind in KIND_FIELDS:
                 # The whole params group: shown above the kind's fields.
-                self._errors = self._errors or forms.utils.ErrorDict()
-                group = f"params_{kind}"
+                group = self.errors.setdefault(f"params_{kind}", self.error_class())
                 for message in messages:
-                    self._errors.setdefault(group, self.error_class()).extend(message.messages)
+                    group.extend(message.messages)
                 continue
             else:
                 target = None
@@ -315,7 +335,9 @@ def _tag_label(tag: SensorTag) -> str:
 
 
 def rule_initial(rule: AlarmRule) -> dict[str, Any]:
-    initial: dict[str, Any] = {name: getattr(rule, name) for name in COMMON_FIELDS if name not in ("area", "tag")}
+    initial: dict[str, Any] = {
+        name: getattr(rule, name) for name in COMMON_FIELDS if name not in ("area", "tag")
+    }
     initial["area"] = rule.area_id
     initial["tag"] = rule.tag_id
     params = rule.params or {}

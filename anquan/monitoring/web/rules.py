@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from anquan.monitoring import selectors, services
+from anquan.monitoring.alarms.escalation import DEFAULT_ROLES
 from anquan.monitoring.choices import AlarmMode, RuleKind, RuleSource
 from anquan.monitoring.models import AlarmRule
 from anquan.monitoring.web.common import configure_page, int_param, is_htmx
@@ -47,7 +48,10 @@ def _configurable(request: HttpRequest, pk: int) -> AlarmRule:
 @configure_page
 def rule_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    params = {key: request.GET.get(key, "").strip() for key in ("site", "area", "kind", "priority", "mode", "source", "q")}
+    params = {
+        key: request.GET.get(key, "").strip()
+        for key in ("site", "area", "kind", "priority", "mode", "source", "q")
+    }
     qs = selectors.rules(user, MONITOR_CONFIGURE)
     site_id = int_param(params["site"])
     area_id = int_param(params["area"])
@@ -68,7 +72,9 @@ def rule_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(point__mode=params["mode"])
     if params["q"]:
         qs = qs.filter(Q(name__icontains=params["q"]) | Q(tag__tag__icontains=params["q"]))
-    page = Paginator(qs.order_by("site__name", "area__code", "name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("site__name", "area__code", "name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     sites = list(selectors.sites(user, MONITOR_CONFIGURE))
@@ -96,7 +102,9 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- Create and edit --------------------------------------------------------------------------
-def _rule_form(request: HttpRequest, site: Site, instance: AlarmRule | None = None, **kwargs: Any) -> RuleForm:
+def _rule_form(
+    request: HttpRequest, site: Site, instance: AlarmRule | None = None, **kwargs: Any
+) -> RuleForm:
     user = request.user
     return RuleForm(
         request.POST if request.method == "POST" else None,
@@ -163,7 +171,13 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "monitoring/rule_form.html",
-        {"site": rule.site, "rule": rule, "form": form, "journal": journal, "point": getattr(rule, "point", None)},
+        {
+            "site": rule.site,
+            "rule": rule,
+            "form": form,
+            "journal": journal,
+            "point": getattr(rule, "point", None),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -246,7 +260,9 @@ def escalation(request: HttpRequest, site_id: int) -> HttpResponse:
         raise PermissionDenied(_("只有全场所的报警配置权限才能修改升级策略。"))
     policy = selectors.escalation_policy(site)
     form = EscalationForm(
-        request.POST if request.method == "POST" else None, instance=policy, default_roles=services.default_roles()
+        request.POST if request.method == "POST" else None,
+        instance=policy,
+        default_roles=[str(role) for role in DEFAULT_ROLES],
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -293,6 +293,17 @@ def test_an_import_that_cannot_read_its_file_fails_with_the_reason(world: World)
     )
 
 
+def test_an_unexpected_error_fails_the_import_with_its_message(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(rows: Any) -> int:
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(imports.storage, "write_readings", down)
+    history = run_import(world, upload("h.csv", WIDE))
+    assert (history.status, history.detail) == (ImportStatus.FAILED, "导入时出错：database is down")
+
+
 def test_a_finished_import_is_not_run_again(world: World) -> None:
     history = run_import(world, upload("h.csv", WIDE))
     assert tasks.import_history.call(history.pk) == ImportStatus.DONE

@@ -397,6 +397,22 @@ def test_the_coordinator_reconnects_with_backoff_after_the_device_goes_away(
     assert any("连接被拒绝" in d for d in reconnecting[1:])
 
 
+def test_a_paused_coordinator_hands_over_nothing_more(modbus_server: ModbusServer) -> None:
+    sink = RecordingSink()
+    coordinator = Coordinator(7, 1, config(modbus_server.port), sink)
+    coordinator.start()
+    try:
+        wait_for(lambda: latest(sink))
+        coordinator.pause()  # the stream is shutting down
+        time.sleep(0.3)  # (a poll already under way may still finish)
+        count = len(sink.readings)
+        polls = coordinator.polls
+        time.sleep(0.6)
+        assert len(sink.readings) == count and coordinator.polls == polls
+    finally:
+        coordinator.stop()
+
+
 def test_backoff_doubles_from_one_second_to_thirty() -> None:
     backoff = Backoff()
     assert [backoff.next() for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]

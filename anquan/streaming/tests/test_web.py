@@ -201,6 +201,24 @@ def test_a_modbus_connector_with_selects_and_numbers(world: World) -> None:
     }  # fmt: skip
 
 
+def test_an_mqtt_connector_with_topics_one_per_line(world: World) -> None:
+    data = {
+        "protocol": "mqtt", "site": world.site_a.pk, "name": "园区 MQTT", "enabled": "on",
+        "cfg-url": "", "cfg-topics": "anquan/east/#\r\n\r\n anquan/east/pumps/+ \n", "cfg-qos": "0",
+        "cfg-client_id": "", "cfg-username": "", "cfg-password": "", "cfg-session_expiry_s": "3600",
+    }  # fmt: skip
+    assert world.client("admin_a").post(reverse("streaming:connector-create"), data).status_code == 302
+    config = Connector.objects.get().config
+    assert (config["topics"], config["qos"], config["session_expiry_s"]) == (
+        ["anquan/east/#", "anquan/east/pumps/+"], 0, 3600,
+    )  # fmt: skip
+    page = text(
+        world.client("admin_a").get(reverse("streaming:connector-edit", args=[Connector.objects.get().pk]))
+    )
+    assert "anquan/east/#\nanquan/east/pumps/+</textarea>" in page
+    assert '<option value="0" selected>' in page
+
+
 def test_form_errors_are_shown_at_their_fields_with_400(world: World) -> None:
     data = {**OPCUA_POST, "site": world.site_a.pk, "name": "", "cfg-nodes-3-node_id": "Tank1.Level"}
     response = world.client("admin_a").post(reverse("streaming:connector-create"), data)
@@ -323,6 +341,24 @@ def test_the_opcua_client_certificate_can_be_downloaded(world: World, settings: 
     assert (tmp_path / "opcua" / "anquan-client-cert.der").read_bytes() == response.content
 
 
+def test_the_back_office_shows_connectors_with_secrets_masked(world: World) -> None:
+    connector = opcua(world)
+    client = world.client("root")
+    assert client.get(reverse("admin:streaming_connector_changelist")).status_code == 200
+    page = client.get(reverse("admin:streaming_connector_change", args=[connector.pk]))
+    assert page.status_code == 200
+    assert "pw-1" not in text(page) and "&quot;password&quot;: &quot;***&quot;" in text(page)
+    assert client.get(reverse("admin:streaming_deadletter_changelist")).status_code == 200
+    assert client.get(reverse("admin:streaming_historyimport_changelist")).status_code == 200
+    assert (
+        client.post(
+            reverse("admin:streaming_connector_delete", args=[connector.pk]), {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert not Connector.objects.exists()
+
+
 # --- dead letters -------------------------------------------------------------------------------
 def test_dead_letters_filter_by_source_and_reason_with_counts(world: World) -> None:
     from django.utils import timezone
@@ -379,6 +415,21 @@ def test_upload_preview_confirm_and_progress(world: World) -> None:
     assert (
         world.client("admin_b").get(reverse("streaming:import-detail", args=[history.pk])).status_code == 404
     )
+
+
+def test_a_preview_of_a_long_file_names_the_rows_that_will_be_refused(world: World) -> None:
+    content = "ts;tag;value\n1767571200000;TI-101;21,5\n1767571210000;FOO-1;3\n1767571220000;TI-101;999\n"
+    file = SimpleUploadedFile("long.csv", content.encode())
+    response = world.client("admin_a").post(
+        reverse("streaming:import-preview"), {"site": world.site_a.pk, "file": file}
+    )
+    body = text(response)
+    assert response.status_code == 200
+    assert "长表：时间列“ts”，位号列“tag”，数值列“value”" in body
+    assert "CSV（分号分隔，utf-8）" in body
+    assert "未知测点：1 条将被拒收" in body and "超出仪表量程：1 条将被拒收" in body
+    assert ">FOO-1</span>" in body and "这些位号的行将被拒收并记入拒收数据。" in body
+    assert "确认导入" in body
 
 
 def test_a_preview_with_an_error_offers_no_confirmation(world: World) -> None:

@@ -236,18 +236,27 @@ class Command(BaseCommand):
         def request_stop(signum: int, frame: Any) -> None:
             stop.set()
 
+        previous = {}
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, request_stop)
-            signal.signal(signal.SIGINT, request_stop)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, request_stop)
+        timer = None
         if options["stop_after"] is not None:
-            threading.Timer(options["stop_after"], stop.set).start()
-        runner = simulate.LiveRunner(
-            site,
-            publisher,
-            seed=options["seed"],
-            speed=options["speed"],
-            faults_every_s=every,
-            out=lambda line: self.stdout.write(line),
-        )
-        runner.run(stop)
+            timer = threading.Timer(options["stop_after"], stop.set)
+            timer.start()
+        try:
+            runner = simulate.LiveRunner(
+                site,
+                publisher,
+                seed=options["seed"],
+                speed=options["speed"],
+                faults_every_s=every,
+                out=lambda line: self.stdout.write(line),
+            )
+            runner.run(stop)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.stdout.write(_("模拟器已停止，共发布 %(n)d 条读数。") % {"n": runner.published})

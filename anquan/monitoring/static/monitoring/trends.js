@@ -181,16 +181,21 @@
   }
 
   function appendReadings(readings, now) {
+    const before = range.end;
     range = {start: now - duration, end: now};
     states.forEach((state, id) => {
+      // Only a chart whose data reaches the present follows it; one zoomed into the past stays put.
+      const following = !state.loaded || state.loaded.end >= before - 1000;
       const rows = (readings[id] || []).filter((r) => r[0] > (state.lastTs || 0));
       if (rows.length) {
-        const rollup = state.resolution && state.resolution !== "raw";
-        rows.forEach((r) => state.points.push(rollup ? [r[0], r[1], r[1], r[1]] : r));
         state.lastTs = rows[rows.length - 1][0];
+        if (following) {
+          const rollup = state.resolution && state.resolution !== "raw";
+          rows.forEach((r) => state.points.push(rollup ? [r[0], r[1], r[1], r[1]] : r));
+        }
       }
       while (state.points.length && state.points[0][0] < range.start) state.points.shift();
-      if (state.loaded) state.loaded.end = range.end;
+      if (state.loaded && following) state.loaded.end = range.end;
       draw(state, true);
     });
   }

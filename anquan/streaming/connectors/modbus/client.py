@@ -80,7 +80,7 @@ async def connect(cfg: ModbusConfig, *, timeout_s: float | None = None) -> Async
         raise ConnectError(_describe(exc)) from exc
     if not ok or not client.connected:
         client.close()
-        raise ConnectError(_refused_or_unreachable(cfg))
+        raise ConnectError(await asyncio.to_thread(_refused_or_unreachable, cfg))
     return client
 
 

@@ -64,6 +64,7 @@ class Coordinator:
         self.polls = 0
         self._thread: threading.Thread | None = None
         self._stop_requested = threading.Event()
+        self._paused = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
 
@@ -83,6 +84,10 @@ class Coordinator:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def pause(self) -> None:
+        """Stop handing readings to the pipeline (the stream is shutting down); ``stop`` follows."""
+        self._paused.set()
 
     @property
     def running(self) -> bool:
@@ -138,6 +143,8 @@ class Coordinator:
 
     async def poll_once(self, device: Any) -> None:
         """Read every block once and submit the readings (and the rejects of reads that began failing)."""
+        if self._paused.is_set():
+            return
         ts = int(time.time() * 1000)
         readings: list[RawReading] = []
         rejects: list[Reject] = []

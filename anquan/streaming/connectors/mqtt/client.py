@@ -165,9 +165,16 @@ class Connection:
         return self._connected.is_set()
 
     # --- publishing ----------------------------------------------------------------------------
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, timeout: float = 10.0) -> bool:
-        """Publish and wait for the broker's acknowledgement (QoS 1). False when it did not come."""
-        info = self._client.publish(topic, payload, qos=qos)
+    def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, timeout: float = 10.0, expiry_s: int | None = None
+    ) -> bool:
+        """Publish and wait for the broker's acknowledgement (QoS 1). False when it did not come.
+        ``expiry_s``: the broker drops the message if no subscriber took it by then (MQTT 5)."""
+        props = None
+        if expiry_s is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.MessageExpiryInterval = expiry_s
+        info = self._client.publish(topic, payload, qos=qos, properties=props)
         try:
             info.wait_for_publish(timeout)
         except (RuntimeError, ValueError):

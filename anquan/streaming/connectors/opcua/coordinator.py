@@ -79,6 +79,7 @@ class Coordinator:
         self._pending: list[tuple[str, Sample]] = []
         self._thread: threading.Thread | None = None
         self._stop_requested = threading.Event()
+        self._paused = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
 
@@ -98,6 +99,10 @@ class Coordinator:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def pause(self) -> None:
+        """Stop handing readings to the pipeline (the stream is shutting down); ``stop`` follows."""
+        self._paused.set()
 
     @property
     def running(self) -> bool:
@@ -171,7 +176,7 @@ class Coordinator:
             await self._flush()
 
     async def _flush(self) -> None:
-        if not self._pending:
+        if not self._pending or self._paused.is_set():
             return
         items, self._pending = self._pending, []
         readings, rejects = split(items)
