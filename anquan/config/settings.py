@@ -247,6 +247,8 @@ ANQUAN_INGEST_MAX_PAYLOAD_KB = env.int("ANQUAN_INGEST_MAX_PAYLOAD_KB", default=1
 # not changed for this many intervals.
 ANQUAN_TAG_STALE_INTERVALS = env.int("ANQUAN_TAG_STALE_INTERVALS", default=3)
 ANQUAN_TAG_FLATLINE_INTERVALS = env.int("ANQUAN_TAG_FLATLINE_INTERVALS", default=360)
+# Largest history file (CSV/Excel) accepted for import, in MiB.
+ANQUAN_IMPORT_MAX_MB = env.int("ANQUAN_IMPORT_MAX_MB", default=200)
 # Raw readings are kept this many days; minute rollups and hour rollups longer.
 ANQUAN_RETENTION_RAW_DAYS = env.int("ANQUAN_RETENTION_RAW_DAYS", default=90)
 ANQUAN_RETENTION_MINUTE_DAYS = env.int("ANQUAN_RETENTION_MINUTE_DAYS", default=400)

@@ -37,15 +37,13 @@ logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10  # rows shown in the preview table
 PREVIEW_SCAN_ROWS = 5000  # rows the preview looks through for tag codes (long format) and bad values
 BATCH_READINGS = 5000  # readings per storage write and progress update
-DEFAULT_MAX_MB = 200
-
 
 def no_tag_columns() -> str:
     return _("列名中没有本场所的测点位号。宽表的每个数据列应以测点位号命名，如 TI-101。")
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "ANQUAN_IMPORT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024
+    return int(settings.ANQUAN_IMPORT_MAX_MB) * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ class Connector(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def audit_site_id(self) -> int:
+        return self.site_id
+
 
 class InboundBatch(models.Model):
     """A payload received by the HTTP batch endpoint, waiting for a stream worker (a durable inbox)."""
@@ -94,3 +97,6 @@ class HistoryImport(TimeStampedModel):
         verbose_name = _("历史数据导入")
         verbose_name_plural = _("历史数据导入")
         ordering = ["-id"]
+
+    def audit_site_id(self) -> int:
+        return self.site_id

@@ -10,6 +10,8 @@ urlpatterns = [
     path("language/", views.language, name="language"),
     path("people/", include("anquan.org.web.urls")),
     path("plant/", include("anquan.plant.web.urls")),
+    path("monitoring/", include("anquan.monitoring.web.urls")),
+    path("streaming/", include("anquan.streaming.web.urls")),
     path("notifications/", include("anquan.notifications.web.urls")),
     path("attachments/", include("anquan.platform.attachments.urls")),
 ]

@@ -51,7 +51,9 @@ def test_a_site_built_in_the_ui_is_simulated_too(world: World) -> None:
 
 
 def test_inject_schedules_a_fault_for_the_running_simulator(demo_site: Enterprise) -> None:
-    out = run("inject", "h2_leak", "--equipment", "FV-404", "--in", "5", "--duration", "30", "--severity", "1.5")
+    out = run(
+        "inject", "h2_leak", "--equipment", "FV-404", "--in", "5", "--duration", "30", "--severity", "1.5"
+    )
 
     injection = FaultInjection.objects.get()
     assert (injection.scenario, injection.equipment.code, injection.duration_s) == ("h2_leak", "FV-404", 1800)
@@ -62,8 +64,21 @@ def test_inject_schedules_a_fault_for_the_running_simulator(demo_site: Enterpris
     assert AuditEntry.objects.filter(model="demo.faultinjection", object_id=str(injection.pk)).count() == 1
 
 
-def test_inject_takes_a_sensor_faults_tag_and_mode_and_the_scenarios_default_duration(demo_site: Enterprise) -> None:
-    run("inject", "instrument_failure", "--equipment", "EL-401", "--tag", "LI-401", "--mode", "dead", "--seed", "4")
+def test_inject_takes_a_sensor_faults_tag_and_mode_and_the_scenarios_default_duration(
+    demo_site: Enterprise,
+) -> None:
+    run(
+        "inject",
+        "instrument_failure",
+        "--equipment",
+        "EL-401",
+        "--tag",
+        "LI-401",
+        "--mode",
+        "dead",
+        "--seed",
+        "4",
+    )
 
     injection = FaultInjection.objects.get()
     assert injection.params == {"severity": 1.0, "tag": "LI-401", "mode": "dead"}
@@ -76,8 +91,14 @@ def test_inject_takes_a_sensor_faults_tag_and_mode_and_the_scenarios_default_dur
         (("flood", "--equipment", "T-101"), "未知的故障场景。"),
         (("h2_leak", "--equipment", "X-999"), "该设备不属于本场所。"),
         (("h2_leak", "--equipment", "T-101"), "氢气泄漏只能注入在氢气介质的"),
-        (("cooling_failure", "--equipment", "P-201"), "冷却水中断只能注入在同时有冷却水流量和温度测点的设备上"),
-        (("bearing_wear", "--equipment", "T-101"), "轴承磨损只能注入在带振动测点的泵、压缩机或其驱动电机上。"),
+        (
+            ("cooling_failure", "--equipment", "P-201"),
+            "冷却水中断只能注入在同时有冷却水流量和温度测点的设备上",
+        ),
+        (
+            ("bearing_wear", "--equipment", "T-101"),
+            "轴承磨损只能注入在带振动测点的泵、压缩机或其驱动电机上。",
+        ),
         (("stuck_sensor", "--equipment", "FV-404"), "该设备没有测点，无法模拟仪表故障。"),
         (("sensor_drift", "--equipment", "T-101", "--tag", "PI-201"), "该测点不属于所选设备。"),
         (("sensor_drift", "--equipment", "T-101", "--mode", "high"), "该故障场景不支持所选模式。"),
@@ -99,7 +120,9 @@ def test_inject_on_another_site_by_its_code(world: World) -> None:
 
     injection = FaultInjection.objects.get()
     assert injection.site == world.site_a and injection.equipment == world.equipment["T-101"]
-    assert "没有编码为 nowhere 的场所。" in refused("inject", "stuck_sensor", "--equipment", "T-101", "--site", "nowhere")
+    assert "没有编码为 nowhere 的场所。" in refused(
+        "inject", "stuck_sensor", "--equipment", "T-101", "--site", "nowhere"
+    )
 
 
 def test_history_writes_the_csv_and_ground_truth_and_the_same_seed_gives_the_same_bytes(
@@ -114,7 +137,9 @@ def test_history_writes_the_csv_and_ground_truth_and_the_same_seed_gives_the_sam
     assert "已写入 360 行 × 82 列" in out
     digest = {d: hashlib.sha256((tmp_path / d / "history.csv").read_bytes()).hexdigest() for d in "ab"}
     assert digest["a"] == digest["b"]
-    assert (tmp_path / "a" / "ground_truth.json").read_bytes() == (tmp_path / "b" / "ground_truth.json").read_bytes()
+    assert (tmp_path / "a" / "ground_truth.json").read_bytes() == (
+        tmp_path / "b" / "ground_truth.json"
+    ).read_bytes()
     truth: dict[str, Any] = json.loads((tmp_path / "a" / "ground_truth.json").read_text())
     assert truth["start"] == "2026-07-15T06:00:00+08:00"
     assert [(f["scenario"], f["equipment"], f["start"], f["severity"]) for f in truth["faults"]] == [

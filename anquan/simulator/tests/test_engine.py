@@ -40,20 +40,26 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(spec: s.P
     assert sum(not np.array_equal(first[c], other[c]) for c in first) == len(first)
 
 
-def test_one_instant_reads_the_same_as_a_batch_and_batches_do_not_depend_on_their_split(spec: s.PlantSpec) -> None:
+def test_one_instant_reads_the_same_as_a_batch_and_batches_do_not_depend_on_their_split(
+    spec: s.PlantSpec,
+) -> None:
     plant = Plant(spec, seed=3)
     times = every(10, SUMMER + 9 * 3_600_000, SUMMER + 11 * 3_600_000)
     whole = plant.sample(times)
     halves = [plant.sample(times[:300]), plant.sample(times[300:])]
 
     for code, values in whole.items():
-        assert np.allclose(values, np.concatenate([halves[0][code], halves[1][code]]), rtol=0, atol=1e-9), code
+        assert np.allclose(values, np.concatenate([halves[0][code], halves[1][code]]), rtol=0, atol=1e-9), (
+            code
+        )
     for i in (0, 137, 599, len(times) - 1):
         one = plant.values(int(times[i]))
         assert one == pytest.approx({c: float(v[i]) for c, v in whole.items()}, abs=1e-9)
 
 
-@pytest.mark.parametrize("start", [SUMMER, WINTER, ms(2026, 4, 10), ms(2026, 10, 25)], ids=["summer", "winter", "spring", "autumn"])
+@pytest.mark.parametrize(
+    "start", [SUMMER, WINTER, ms(2026, 4, 10), ms(2026, 10, 25)], ids=["summer", "winter", "spring", "autumn"]
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_normal_day_crosses_no_alarm_limit_on_any_tag(spec: s.PlantSpec, start: int, seed: int) -> None:
     plant = Plant(spec, seed=seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -38,9 +39,11 @@ def test_a_wide_csv_one_row_per_instant_and_one_column_per_tag(spec: s.PlantSpec
     assert body[0][0] == "2026-07-15T00:00:00+08:00" and body[1][0] == "2026-07-15T00:00:30+08:00"
     assert body[-1][0] == "2026-07-15T11:59:30+08:00"
     stamps = [dt.datetime.fromisoformat(row[0]) for row in body]
-    assert {(b - a).total_seconds() for a, b in zip(stamps, stamps[1:])} == {30.0}
+    assert {(b - a).total_seconds() for a, b in itertools.pairwise(stamps)} == {30.0}
     # The values are the plant's, as published.
-    plant = Plant(spec, seed=1, faults=[Fault(sc.H2_LEAK, "FV-404", SUMMER + 6 * 3_600_000, 7200, severity=1.5)])
+    plant = Plant(
+        spec, seed=1, faults=[Fault(sc.H2_LEAK, "FV-404", SUMMER + 6 * 3_600_000, 7200, severity=1.5)]
+    )
     at = plant.values(SUMMER + 100 * 30_000)
     assert [float(v) for v in body[100][1:]] == [at[t.code] for t in spec.tags]
 
@@ -64,7 +67,11 @@ def test_the_ground_truth_names_the_fault_and_its_crossings_are_rows_of_the_csv(
     assert truth["seed"] == 1 and truth["interval_s"] == 30 and truth["start"] == "2026-07-15T00:00:00+08:00"
     assert [t["tag"] for t in truth["tags"]] == [t.code for t in spec.tags]
     (fault,) = truth["faults"]
-    assert (fault["scenario"], fault["equipment"], fault["start"]) == ("h2_leak", "FV-404", "2026-07-15T06:00:00+08:00")
+    assert (fault["scenario"], fault["equipment"], fault["start"]) == (
+        "h2_leak",
+        "FV-404",
+        "2026-07-15T06:00:00+08:00",
+    )
     leak = next(row for row in fault["tags"] if row["tag"] == "AI-406")
     crossing = leak["crossings_at"]["h"]
     with (tmp_path / "history.csv").open(encoding="utf-8", newline="") as fh:

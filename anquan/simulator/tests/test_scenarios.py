@@ -15,7 +15,9 @@ from anquan.simulator.tests.conftest import SUMMER, WINTER
 MORNING = SUMMER + 10 * 3_600_000  # 10:00 on a July day: the spray comes on in the early afternoon
 
 
-def published(plant: Plant, code: str, start: int, end: int, faults: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def published(
+    plant: Plant, code: str, start: int, end: int, faults: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """What the live simulator publishes for ``code`` between ``start`` and ``end``."""
     step = plant.spec.tag(code).sample_interval_s * 1000
     times = np.arange(-(-start // step) * step, end + 1, step, dtype=np.int64)
@@ -56,7 +58,12 @@ def test_a_hydrogen_leak_raises_the_nearby_detectors_by_distance_and_faintly_dro
     by_tag = rows(truth)
 
     assert set(by_tag) == {"AI-406", "AI-407", "AI-408", "PI-403"}
-    assert [by_tag[t]["direction"] for t in ("AI-406", "AI-407", "AI-408", "PI-403")] == ["up", "up", "up", "down"]
+    assert [by_tag[t]["direction"] for t in ("AI-406", "AI-407", "AI-408", "PI-403")] == [
+        "up",
+        "up",
+        "up",
+        "down",
+    ]
     # GD-406 is 10 m from the flange, GD-407 45 m, GD-408 92 m: the nearer, the sooner and the more.
     assert by_tag["AI-406"]["noticeable_ms"] < by_tag["AI-407"]["noticeable_ms"]
     assert by_tag["AI-406"]["peak"] > by_tag["AI-407"]["peak"] > by_tag["AI-408"]["peak"]
@@ -81,10 +88,15 @@ def test_a_slow_hydrogen_leak_at_low_severity_stays_below_the_alarm_but_is_visib
 def test_losing_a_fixed_roof_tanks_cooling_heats_it_and_then_raises_its_pressure_and_vapour(
     spec: s.PlantSpec,
 ) -> None:
-    _, fault, truth = play(spec, Fault(sc.COOLING_FAILURE, "T-102", MORNING, 6 * 3600, severity=1.5))
+    *_, truth = play(spec, Fault(sc.COOLING_FAILURE, "T-102", MORNING, 6 * 3600, severity=1.5))
     by_tag = rows(truth)
 
-    assert by_tag["TI-102"]["direction"] == by_tag["PI-102"]["direction"] == by_tag["AI-106"]["direction"] == "up"
+    assert (
+        by_tag["TI-102"]["direction"]
+        == by_tag["PI-102"]["direction"]
+        == by_tag["AI-106"]["direction"]
+        == "up"
+    )
     assert by_tag["TI-102"]["onset_ms"] < by_tag["PI-102"]["onset_ms"]  # temperature, then pressure
     assert by_tag["PI-102"]["crossings"]["h"] is not None
     assert by_tag["TI-102"]["peak"] > by_tag["TI-102"]["normal"] + 10
@@ -97,7 +109,7 @@ def test_losing_the_spray_of_a_gasoline_tank_on_a_hot_afternoon_drops_the_flow_a
     times = np.arange(SUMMER, SUMMER + 4 * 86_400_000, 60_000)
     spraying = Plant(spec).sample(times, ["FI-101"])["FI-101"] > 60
     start = int(times[np.flatnonzero(spraying)[0]]) + 1_800_000  # half an hour into a spray period
-    plant, fault, truth = play(spec, Fault(sc.COOLING_FAILURE, "T-101", start, 6 * 3600))
+    *_, truth = play(spec, Fault(sc.COOLING_FAILURE, "T-101", start, 6 * 3600))
     by_tag = rows(truth)
 
     assert by_tag["FI-101"]["direction"] == "down" and by_tag["FI-101"]["peak"] < 10
@@ -111,11 +123,15 @@ def test_losing_the_spray_of_a_gasoline_tank_on_a_hot_afternoon_drops_the_flow_a
 def test_an_electrolysers_cooling_failure_drops_the_cooling_flow_first_then_the_lye_overheats(
     spec: s.PlantSpec,
 ) -> None:
-    _, fault, truth = play(spec, Fault(sc.COOLING_FAILURE, "EL-401", WINTER + 9 * 3_600_000, 3600))
+    *_, truth = play(spec, Fault(sc.COOLING_FAILURE, "EL-401", WINTER + 9 * 3_600_000, 3600))
     by_tag = rows(truth)
 
     assert by_tag["FI-411"]["direction"] == "down" and by_tag["TI-401"]["direction"] == "up"
-    assert by_tag["FI-411"]["crossings"]["l"] < by_tag["TI-401"]["crossings"]["h"] < by_tag["TI-401"]["crossings"]["hh"]
+    assert (
+        by_tag["FI-411"]["crossings"]["l"]
+        < by_tag["TI-401"]["crossings"]["h"]
+        < by_tag["TI-401"]["crossings"]["hh"]
+    )
     assert truth["first_crossing"]["tag"] == "FI-411"
 
 
@@ -178,7 +194,9 @@ def test_a_stuck_transmitter_repeats_one_value_while_the_process_moves_on(spec: 
 def test_an_instrument_failure_flickers_then_reads_its_failure_value(
     spec: s.PlantSpec, mode: str, value: float, level: str | None
 ) -> None:
-    plant, fault, truth = play(spec, Fault(sc.INSTRUMENT_FAILURE, "GD-105", SUMMER, 3600, tag="AI-105", mode=mode))
+    plant, fault, truth = play(
+        spec, Fault(sc.INSTRUMENT_FAILURE, "GD-105", SUMMER, 3600, tag="AI-105", mode=mode)
+    )
 
     times, readings = published(plant, "AI-105", fault.start_ms, fault.end_ms)
     hard = times >= fault.start_ms + 0.3 * 3_600_000
@@ -214,7 +232,10 @@ def test_faults_ending_leave_the_plant_as_if_nothing_happened(spec: s.PlantSpec)
     plant.add_fault(Fault(sc.SENSOR_DRIFT, "T-103", SUMMER, 3600, tag="PI-103"))
     later = np.arange(SUMMER + 3 * 3_600_000, SUMMER + 4 * 3_600_000, 10_000)
 
-    assert all(np.array_equal(a, b) for a, b in zip(plant.sample(later).values(), Plant(spec).sample(later).values()))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(plant.sample(later).values(), Plant(spec).sample(later).values(), strict=True)
+    )
 
 
 @pytest.mark.parametrize(

@@ -45,4 +45,6 @@ class ConnectorKind:
 PROTOCOLS: dict[str, ConnectorKind] = {
     "mqtt": ConnectorKind("anquan.streaming.connectors.mqtt"),
     "http": ConnectorKind("anquan.streaming.connectors.http", has_coordinator=False),
+    "opcua": ConnectorKind("anquan.streaming.connectors.opcua"),
+    "modbus": ConnectorKind("anquan.streaming.connectors.modbus"),
 }
