@@ -3,7 +3,9 @@
 anquan run [--host H] [--port P] [--task-workers N]   serve the platform, its task workers, the stream
                                                       and (for the demo site) the plant simulator
 anquan stream [--site CODE]                           the ingest and alarm process (one worker)
-anquan simulate [inject|history] ...                  the demo plant's simulator
+anquan simulate [--speed N] [--via mqtt|http]         drive the demo site's tags live (faults from the 模拟器 page)
+anquan simulate inject SCENARIO --equipment CODE      schedule a fault (h2_leak, cooling_failure, bearing_wear, …)
+anquan simulate history --days 30 --output DIR        write history as CSV with its ground truth
 anquan alarms sync                                    make limit alarm rules for every tag's HH/H/L/LL
 anquan migrate                                        create or upgrade the database
 anquan load-demo                                      load the demo site (once; keeps data)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -443,6 +444,8 @@ class MqttPublisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.connected = threading.Event()
+        self.stopping = False
+        self.last: Any = None
         self.sent = 0
         self.dropped = 0
 
@@ -452,7 +455,7 @@ class MqttPublisher:
             logger.info("simulator connected to MQTT %s:%s", self.host, self.port)
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self.stopping:
             logger.warning("simulator lost MQTT %s:%s (%s); reconnecting", self.host, self.port, reason)
         self.connected.clear()
 
@@ -471,6 +474,7 @@ class MqttPublisher:
 
         if info.rc in (MQTT_ERR_SUCCESS, MQTT_ERR_NO_CONN):  # NO_CONN: queued until reconnection
             self.sent += 1
+            self.last = info
         else:
             self.dropped += 1
 
@@ -478,6 +482,10 @@ class MqttPublisher:
         pass
 
     def stop(self) -> None:
+        self.stopping = True
+        if self.last is not None and self.connected.is_set():
+            with contextlib.suppress(RuntimeError, ValueError):  # let the last readings reach the broker
+                self.last.wait_for_publish(timeout=2.0)
         self.client.disconnect()
         self.client.loop_stop()
 

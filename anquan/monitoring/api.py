@@ -113,7 +113,9 @@ class PointOut(Schema):
 
 
 class TrendOut(Schema):
-    tag_id: int
+    id: int = Field(..., description="测点 id")
+    tag: str
+    unit: str
     start: int
     end: int
     resolution: str = Field(
@@ -254,7 +256,9 @@ def tag_trend(
     start_ms, end_ms = selectors.trend_window(start, end)
     trend = selectors.trend(tag, start_ms, end_ms)
     return {
-        "tag_id": trend.tag_id,
+        "id": tag.pk,
+        "tag": tag.tag,
+        "unit": tag.unit,
         "start": trend.start,
         "end": trend.end,
         "resolution": trend.resolution,

@@ -9,8 +9,9 @@ Two layers:
   AlarmPoint, AlarmRule) for the given areas over a window ending now and feed them through the
   pure functions. Callers pass only the areas the viewer may see (``monitoring.view``).
 
-What counts as one alarm: an ``activated`` row of the alarm journal (one annunciation of a rule);
-its priority is the occurrence's priority when the journal row points at one, else the rule's.
+What counts as one alarm: an ``activated`` row of the alarm journal that carries its occurrence —
+one annunciation, with the occurrence's priority. Activations journaled while a point was shelved,
+suppressed or out of service have no occurrence: they were not annunciated and are not counted.
 
 Windows (all closed, so "3 in 60 s" counts three activations spanning exactly 60 s):
 
@@ -22,8 +23,8 @@ Windows (all closed, so "3 in 60 s" counts three activations spanning exactly 60
   and leaves 4 or fewer. Between 5 and 10 the flood continues (hysteresis). A flood still running
   at the end of the window has no end (``end_ms=None``) and is counted to the window's end. The
   ``count`` of a flood is the activations in ``[start, end)``. Activations from
-  ``FLOOD_LOOKBACK`` before the window are read so that a flood already running at the window's
-  start is seen; time before the window's start is not counted.
+  ``FLOOD_LOOKBACK_MS`` (6 h) before the window are read so that a flood already running at the
+  window's start is seen; time before the window's start is not counted.
 * **Chattering**: one rule with ≥ 3 activations within 60 s. An episode is a maximal run of the
   rule's activations that each belong to such a group, with consecutive activations ≤ 60 s apart.
 * **Stale**: an alarm whose condition has been active for more than 24 h (strictly).
@@ -46,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anquan.monitoring.choices import AlarmMode, JournalKind
 from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, AlarmRule
+from anquan.monitoring.services import MAX_SHELVE_MINUTES
 from anquan.org.access import Access, place_of_area
 from anquan.org.models import Area
 from anquan.org.roles import MONITOR_CONFIGURE, MONITOR_OPERATE
@@ -114,9 +116,9 @@ class KpiTargets:
     # methods (here: shelving with a reason, by a person allowed to operate, within the time limit;
     # removal from service with a reason, by a person allowed to configure).
     unauthorised_max: int = 0
-    # The longest a shelve may last: the product's limit (monitoring.services' shelve maximum),
-    # not a figure from the standards; kept here so the KPI can flag shelves that exceed it.
-    max_shelve_ms: int = 12 * HOUR_MS
+    # The longest a shelve may last: the product's limit (monitoring.services.MAX_SHELVE_MINUTES),
+    # not a figure from the standards; a shelve longer than this is flagged.
+    max_shelve_ms: int = MAX_SHELVE_MINUTES * MINUTE_MS
 
     @property
     def acceptable_per_hour(self) -> float:
@@ -571,7 +573,9 @@ class _Loaded:
     start_ms: int
     end_ms: int
     activations: list[tuple[int, int, int, str]]  # (ts ms, rule id, area id, priority), ts ascending
-    occurrences: list[tuple[int, int | None, int | None, int, int]]  # (raised, returned, acked, area, id) in ms
+    occurrences: list[
+        tuple[int, int | None, int | None, int, int]
+    ]  # (raised, returned, acked, area, id) in ms
     standing: list[AlarmOccurrence]
     points: list[AlarmPoint]
     suppressions: list[AlarmJournal]
@@ -606,15 +610,14 @@ def _load(areas: Sequence[Area], days: int, now: datetime | None) -> _Loaded:
         AlarmJournal.objects.filter(
             area_id__in=area_ids,
             kind=JournalKind.ACTIVATED,
+            occurrence__isnull=False,  # annunciated
             at__gte=start - timedelta(milliseconds=FLOOD_LOOKBACK_MS),
             at__lte=end,
         )
         .order_by("at", "id")
-        .values_list("at", "rule_id", "area_id", "occurrence__priority", "rule__priority")
+        .values_list("at", "rule_id", "area_id", "occurrence__priority")
     )
-    activations = [
-        (to_ms(at), rule_id, area_id, occ_p or rule_p) for at, rule_id, area_id, occ_p, rule_p in journal
-    ]
+    activations = [(to_ms(at), rule_id, area_id, priority) for at, rule_id, area_id, priority in journal]
 
     occurrence_rows = AlarmOccurrence.objects.filter(area_id__in=area_ids, raised_at__lte=end).filter(
         Q(returned_at__isnull=True, cleared_at__isnull=True)
@@ -628,10 +631,13 @@ def _load(areas: Sequence[Area], days: int, now: datetime | None) -> _Loaded:
             "raised_at", "returned_at", "cleared_at", "acked_at", "area_id", "pk"
         )
     ]
+    # Standing: still in alarm and annunciated, as on the alarm console (the alarm of a shelved,
+    # suppressed or out-of-service point is listed with its point instead).
     standing = list(
         AlarmOccurrence.objects.filter(
             area_id__in=area_ids, returned_at__isnull=True, cleared_at__isnull=True
         )
+        .exclude(rule__point__mode__in=[AlarmMode.SHELVED, AlarmMode.SUPPRESSED, AlarmMode.OUT_OF_SERVICE])
         .select_related("rule__tag__equipment", "area", "acked_by")
         .order_by("raised_at", "pk")
     )

@@ -69,11 +69,14 @@ def write_readings(rows: Sequence[Row]) -> int:
 
 
 def _copy(cur: Any, table: str, rows: Sequence[Row]) -> None:
-    with connection.wrap_database_errors:  # psycopg's errors as Django's (OperationalError, IntegrityError …)
-        with cur.cursor.copy(f"COPY {table} (tag_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "int8", "float8"])
-            for row in rows:
-                copy.write_row(row)
+    # wrap_database_errors: psycopg's errors become Django's (OperationalError, IntegrityError …)
+    with (
+        connection.wrap_database_errors,
+        cur.cursor.copy(f"COPY {table} (tag_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(["int8", "int8", "float8"])
+        for row in rows:
+            copy.write_row(row)
 
 
 def _write_postgres(rows: Sequence[Row]) -> int:
@@ -124,8 +127,27 @@ class _LiveSummary:
 
 
 def _summarise(rows: Iterable[Row]) -> dict[int, _LiveSummary]:
+    """Per tag: first and last reading and the latest change, in time order. One pass when each
+    tag's readings come in time order (the usual case), else sorted first."""
+    rows = rows if isinstance(rows, list) else list(rows)
     out: dict[int, _LiveSummary] = {}
-    for tag_id, ts, value in sorted(rows, key=lambda r: (r[0], r[1])):
+    get = out.get
+    for tag_id, ts, value in rows:
+        s = get(tag_id)
+        if s is None:
+            out[tag_id] = _LiveSummary(ts, value, ts, value, None)
+        elif ts > s.last_ts:
+            if value != s.last_value:
+                s.change_ts = ts
+            s.last_ts, s.last_value = ts, value
+        else:
+            return _summarise_sorted(rows)
+    return out
+
+
+def _summarise_sorted(rows: list[Row]) -> dict[int, _LiveSummary]:
+    out: dict[int, _LiveSummary] = {}
+    for tag_id, ts, value in sorted(rows):
         s = out.get(tag_id)
         if s is None:
             out[tag_id] = _LiveSummary(ts, value, ts, value, None)
@@ -165,22 +187,75 @@ def update_live(rows: Iterable[Row]) -> int:
     summary = _summarise(rows)
     if not summary:
         return 0
-    params = [
-        (
-            tag_id,
-            s.last_ts,
-            s.last_value,
-            s.change_ts if s.change_ts is not None else s.first_ts,
-            s.change_ts,
-            s.change_ts,
-            s.first_value,
-            s.first_ts,
-        )
-        for tag_id, s in summary.items()
-    ]
     with transaction.atomic(), connection.cursor() as cur:
-        cur.executemany(_LIVE_UPSERT, params)
+        if _is_postgres():
+            _live_postgres(cur, summary)
+        else:
+            cur.executemany(
+                _LIVE_UPSERT,
+                [
+                    (
+                        tag_id,
+                        s.last_ts,
+                        s.last_value,
+                        s.change_ts if s.change_ts is not None else s.first_ts,
+                        s.change_ts,
+                        s.change_ts,
+                        s.first_value,
+                        s.first_ts,
+                    )
+                    for tag_id, s in summary.items()
+                ],
+            )
     return len(summary)
+
+
+_LIVE_VALUES = (
+    "unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::bigint[], %s::float8[], %s::bigint[]) "
+    "AS v(tag_id, ts, value, change_ts, first_value, first_ts)"
+)
+
+
+def _live_postgres(cur: Any, summary: dict[int, _LiveSummary]) -> None:
+    """Set-based on PostgreSQL: the known tags' rows locked in tag order and moved forward in one
+    UPDATE; tags seen for the first time inserted."""
+    items = list(summary.items())
+    arrays: list[list[Any]] = [
+        [t for t, _ in items],
+        [s.last_ts for _, s in items],
+        [s.last_value for _, s in items],
+        [s.change_ts for _, s in items],
+        [s.first_value for _, s in items],
+        [s.first_ts for _, s in items],
+    ]
+    # lock the existing rows in tag order (two workers never deadlock); insert the missing ones
+    cur.execute(
+        "SELECT tag_id FROM monitoring_taglive WHERE tag_id = ANY(%s) ORDER BY tag_id FOR UPDATE", [arrays[0]]
+    )
+    existing = {row[0] for row in cur.fetchall()}
+    if len(existing) < len(items):
+        new = [i for i, (tag_id, _) in enumerate(items) if tag_id not in existing]
+        cur.execute(
+            "INSERT INTO monitoring_taglive (tag_id, ts, value, status, status_since, changed_ts) "
+            "SELECT v.tag_id, v.ts, v.value, 'no_data', NULL, COALESCE(v.change_ts, v.first_ts) "
+            f"FROM {_LIVE_VALUES} ORDER BY v.tag_id ON CONFLICT (tag_id) DO NOTHING",
+            [[column[i] for i in new] for column in arrays],
+        )  # a row another worker inserted meanwhile is moved forward by the UPDATE below
+    cur.execute(
+        f"""
+UPDATE monitoring_taglive AS t SET
+    ts = v.ts,
+    value = v.value,
+    changed_ts = CASE
+        WHEN v.change_ts IS NOT NULL THEN v.change_ts
+        WHEN t.value IS NULL OR t.value <> v.first_value THEN v.first_ts
+        ELSE t.changed_ts
+    END
+FROM {_LIVE_VALUES}
+WHERE t.tag_id = v.tag_id AND (t.ts IS NULL OR v.ts > t.ts)
+""",
+        arrays,
+    )
 
 
 # --- rollups ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("plant/", include("anquan.plant.web.urls")),
     path("monitoring/", include("anquan.monitoring.web.urls")),
     path("streaming/", include("anquan.streaming.web.urls")),
+    path("demo/", include("anquan.demo.web.urls")),
     path("notifications/", include("anquan.notifications.web.urls")),
     path("attachments/", include("anquan.platform.attachments.urls")),
 ]

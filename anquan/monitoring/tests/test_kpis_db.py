@@ -19,26 +19,14 @@ from anquan.monitoring import kpis
 from anquan.monitoring.choices import AlarmMode, JournalKind, RuleKind
 from anquan.monitoring.kpis import FloodPeriod
 from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, AlarmRule
-from anquan.monitoring.web import kpi_views
 from anquan.plant.choices import AlarmPriority
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 S = timedelta(seconds=1)
 
-# Until monitoring/web/urls.py routes the KPI pages, the tests mount them under the same names.
+# Until the site's urls mount the monitoring pages, the tests mount them at /monitoring/.
 urlpatterns = [
-    path(
-        "monitoring/",
-        include(
-            (
-                [
-                    path("kpis/", kpi_views.site_kpis, name="kpis"),
-                    path("kpis/area/<int:area_id>/", kpi_views.area_kpis, name="area_kpis"),
-                ],
-                "monitoring",
-            )
-        ),
-    ),
+    path("monitoring/", include("anquan.monitoring.web.urls")),
     path("", include("anquan.config.urls")),
 ]
 
@@ -116,6 +104,8 @@ def test_area_report_counts_its_own_area_and_window(world: Any) -> None:
     activate(r1, NOW + S)  # after "now"
     activate(make_rule(a2, "泵出口压力高"), NOW - timedelta(hours=2))
     activate(make_rule(world.area_b1, "西罐液位高"), NOW - timedelta(hours=2))
+    # Active while shelved: journaled without an occurrence, not annunciated, not counted.
+    log(r1, JournalKind.ACTIVATED, by=None, at=NOW - timedelta(hours=1), text="搁置中，未报警")
 
     report = kpis.area_report(a1, days=1, now=NOW)
 
@@ -177,6 +167,17 @@ def test_stale_is_active_for_more_than_24_hours(world: Any) -> None:
     AlarmOccurrence.objects.filter(pk=cleared.pk).update(
         returned_at=NOW - timedelta(hours=39), cleared_at=NOW
     )
+    # An alarm whose point is shelved is listed with the shelved points, not as standing.
+    shelved_rule = make_rule(world.area_a1, "已搁置")
+    activate(shelved_rule, NOW - timedelta(hours=48))
+    set_mode(
+        shelved_rule,
+        AlarmMode.SHELVED,
+        by=world.users["operator_a"],
+        at=NOW - S,
+        reason="检修",
+        until=NOW + S,
+    )
 
     report = kpis.area_report(world.area_a1, days=1, now=NOW)
 
@@ -184,10 +185,12 @@ def test_stale_is_active_for_more_than_24_hours(world: Any) -> None:
     assert report.standing_count == 2
     assert report.stale == [older]
     assert report.stale_count == 1
-    # Local days 03-01 and 03-02: on 03-02 `older` (from 11:59:59) and `returned` (06:00–11:00) were stale.
-    assert report.stale_by_day == [0, 2]
+    # Local days 03-01 and 03-02: the alarm shelved only a second ago was stale from 03-01 12:00 on;
+    # on 03-02 also `older` (from 11:59:59) and `returned` (06:00–11:00).
+    assert report.stale_by_day == [1, 3]
     assert report.grades["stale"] == "ok"
     assert returned not in report.standing
+    assert [p.rule for p in report.shelved] == [shelved_rule]
 
 
 def test_top_ten_bad_actors_and_priority_mix(world: Any) -> None:

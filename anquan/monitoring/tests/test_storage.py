@@ -94,12 +94,13 @@ def test_update_live_never_moves_back_to_an_older_reading(world):
 
 def test_update_live_handles_many_tags_in_one_call(world):
     ti, pi, li = (world.tags[c].id for c in ("TI-101", "PI-201", "LI-901"))
+    storage.update_live([(pi, T0 - 10, 0.5)])  # one tag known already, two new
 
     assert storage.update_live([(pi, T0, 1.0), (ti, T0 + 5, 2.0), (li, T0 + 9, 3.0), (ti, T0 + 1, 9.0)]) == 3
 
-    assert live(ti)[:2] == (T0 + 5, 2.0)
-    assert live(pi)[:2] == (T0, 1.0)
-    assert live(li)[:2] == (T0 + 9, 3.0)
+    assert live(ti) == (T0 + 5, 2.0, T0 + 5, "no_data")
+    assert live(pi) == (T0, 1.0, T0, "no_data")
+    assert live(li) == (T0 + 9, 3.0, T0 + 9, "no_data")
 
 
 def test_rollups_are_exact_per_minute_and_hour(world):

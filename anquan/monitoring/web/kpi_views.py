@@ -1,7 +1,7 @@
 """Alarm KPI pages: a site with one row per operator area, and one area (EEMUA 191 / ISA-18.2).
 
-Thin adapters: the areas come from the plant selectors narrowed to ``monitoring.view`` (an area
-or site out of the viewer's scope is a 404, a viewer without the capability anywhere gets 403);
+Thin adapters: sites and areas come from ``monitoring.selectors`` (scoped to ``monitoring.view``:
+an area or site out of the viewer's scope is a 404, a viewer without the capability anywhere 403);
 the numbers come from ``anquan.monitoring.kpis``.
 
 Routes (monitoring/web/urls.py): ``kpis/`` → ``site_kpis`` (``monitoring:kpis``; query ``site``,
@@ -21,11 +21,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from anquan.monitoring import kpis
+from anquan.monitoring import kpis, selectors
 from anquan.org.access import Access
 from anquan.org.models import Area, Site
 from anquan.org.roles import MONITOR_VIEW
-from anquan.plant import selectors as plant_selectors
 
 
 def _require_view(request: HttpRequest) -> None:
@@ -55,14 +54,14 @@ def site_kpis(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     user = request.user
     days = _days(request)
-    visible_areas = plant_selectors.areas(user, MONITOR_VIEW)
+    visible_areas = selectors.areas(user)
     site_id, area_id = _id(request, "site"), _id(request, "area")
     if area_id is not None:
         # Choosing an area opens its own page (the canonical address of an area's KPIs); the area
         # names its site, so a ``site`` beside it is not needed.
         area = get_object_or_404(visible_areas, pk=area_id)
         return redirect(f"{reverse('monitoring:area_kpis', args=[area.pk])}?{urlencode({'days': days})}")
-    sites = list(plant_selectors.sites(user, MONITOR_VIEW).order_by("name", "pk"))
+    sites = list(selectors.sites(user).order_by("name", "pk"))
     if site_id is not None:
         site: Site | None = next((s for s in sites if s.pk == site_id), None)
         if site is None:
@@ -91,7 +90,7 @@ def site_kpis(request: HttpRequest) -> HttpResponse:
 @require_GET
 def area_kpis(request: HttpRequest, area_id: int) -> HttpResponse:
     _require_view(request)
-    area = get_object_or_404(plant_selectors.areas(request.user, MONITOR_VIEW), pk=area_id)
+    area = get_object_or_404(selectors.areas(request.user), pk=area_id)
     days = _days(request)
     report = kpis.area_report(area, days=days)
     context = {

@@ -100,7 +100,11 @@ def test_a_wrong_key_of_a_known_gateway_is_counted_on_it(gateway):
 
     assert r.status_code == 401
     letter = DeadLetter.objects.get()
-    assert (letter.reason, letter.connector_id, letter.site_id) == ("bad_key", connector.pk, connector.site_id)
+    assert (letter.reason, letter.connector_id, letter.site_id) == (
+        "bad_key",
+        connector.pk,
+        connector.site_id,
+    )
     assert key not in letter.raw + letter.detail  # never the key itself
     assert counters(connector) == (1, 0, 1)
 
@@ -188,7 +192,9 @@ def test_the_drainer_stores_the_inbox_and_empties_it(world, gateway):
 def test_the_drainer_leaves_rows_another_worker_holds_and_takes_over_abandoned_ones(world, gateway):
     connector, _ = gateway
     now = timezone.now()
-    held = InboundBatch.objects.create(connector=connector, payload=b"[]", claimed_by="other:1", claimed_at=now)
+    held = InboundBatch.objects.create(
+        connector=connector, payload=b"[]", claimed_by="other:1", claimed_at=now
+    )
     abandoned = InboundBatch.objects.create(
         connector=connector, payload=b"[]", claimed_by="dead:1", claimed_at=now - dt.timedelta(hours=1)
     )

@@ -34,13 +34,18 @@ def _reachable(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def broker() -> int:
+def require_broker() -> int:
+    """The machine's broker port; skips the test without it (fails in CI)."""
     if not _reachable(BROKER_PORT):
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run the MQTT tests, but no broker listens on 127.0.0.1:1883")
         pytest.skip("no MQTT broker on 127.0.0.1:1883 (apt-get install mosquitto)")
     return BROKER_PORT
+
+
+@pytest.fixture
+def broker() -> int:
+    return require_broker()
 
 
 def free_port() -> int:
@@ -54,7 +59,9 @@ class Publisher:
 
     def __init__(self, port: int = BROKER_PORT) -> None:
         self.client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2, client_id=f"pytest-pub-{uuid.uuid4().hex[:10]}", protocol=paho.MQTTv5
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=f"pytest-pub-{uuid.uuid4().hex[:10]}",
+            protocol=paho.MQTTv5,
         )
         self.client.max_inflight_messages_set(1000)
         self.client.connect("127.0.0.1", port)
@@ -116,7 +123,11 @@ def coordinator(connector: Connector, sink: Any, **kw: Any) -> Coordinator:
 # --- configuration ---------------------------------------------------------------------------------
 def test_the_registry_names_the_mqtt_package():
     kind = PROTOCOLS["mqtt"]
-    assert (kind.manifest.PROTOCOL, kind.manifest.LIBRARY, kind.manifest.MODE) == ("mqtt", "paho-mqtt", "push")
+    assert (kind.manifest.PROTOCOL, kind.manifest.LIBRARY, kind.manifest.MODE) == (
+        "mqtt",
+        "paho-mqtt",
+        "push",
+    )
     assert kind.schema.Config is schema.MqttConfig
     assert kind.coordinator is Coordinator
     assert PROTOCOLS["http"].coordinator is None
@@ -169,7 +180,9 @@ def test_published_readings_are_stored_and_the_connector_reports_connected(world
         time.sleep(0.2)  # the subscription
         ts = now_ms()
         assert publisher.send(f"{topic}/T-101", {"tag": "TI-101", "ts": ts, "value": 21.5})
-        assert publisher.send(f"{topic}/T-101", [{"tag": "TI-101", "ts": ts + 1, "value": 22}, {"tag": "NOPE", "value": 1}])
+        assert publisher.send(
+            f"{topic}/T-101", [{"tag": "TI-101", "ts": ts + 1, "value": 22}, {"tag": "NOPE", "value": 1}]
+        )
         assert publisher.send(f"{topic}/P-201", {"ts": ts, "values": {"PI-201": 1.25}})
         assert publisher.send(f"{topic}/junk", b"{broken")
         wait_for(lambda: Connector.objects.get(pk=connector.pk).received == 5)
@@ -257,7 +270,9 @@ def own_broker(tmp_path: Any) -> Iterator[dict[str, Any]]:
     state: dict[str, Any] = {"port": port, "proc": None}
 
     def start() -> None:
-        state["proc"] = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        state["proc"] = subprocess.Popen(
+            [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_for(lambda: _reachable(port), 5, "mosquitto did not start")
 
     def stop() -> None:

@@ -38,7 +38,9 @@ def test_thingsboard_style_alone_or_in_a_list():
     group = {"ts": NOW, "values": {"TI-101": 21.5, "PI-201": 1.2}}
 
     assert mapped(group) == ([RawReading("TI-101", NOW, 21.5), RawReading("PI-201", NOW, 1.2)], [])
-    assert mapped([group, {"ts": NOW + 1000, "values": {"TI-101": 22}}])[0][-1] == RawReading("TI-101", NOW + 1000, 22)
+    assert mapped([group, {"ts": NOW + 1000, "values": {"TI-101": 22}}])[0][-1] == RawReading(
+        "TI-101", NOW + 1000, 22
+    )
 
 
 def test_a_missing_timestamp_is_the_time_of_receipt():
@@ -63,21 +65,27 @@ def test_timestamps_in_every_accepted_form(ts, ms):
     assert parse_ts(ts) == ms
 
 
-@pytest.mark.parametrize("ts", [True, "yesterday", {"a": 1}, [1], float("nan"), 10**30, "2025-13-45T00:00:00"])
+@pytest.mark.parametrize(
+    "ts", [True, "yesterday", {"a": 1}, [1], float("nan"), 10**30, "2025-13-45T00:00:00"]
+)
 def test_bad_timestamps_are_refused(ts):
     with pytest.raises(ValueError):
         parse_ts(ts)
 
 
 def test_values_are_passed_on_as_sent_for_the_pipeline_to_judge():
-    readings, rejects = mapped([{"tag": "A", "value": "21.5"}, {"tag": "B", "value": None}, {"tag": "C", "value": True}])
+    readings, rejects = mapped(
+        [{"tag": "A", "value": "21.5"}, {"tag": "B", "value": None}, {"tag": "C", "value": True}]
+    )
 
     assert [r.value for r in readings] == ["21.5", None, True]
     assert rejects == []
 
 
 def test_nan_and_infinity_literals_reach_the_pipeline_as_floats():
-    readings, rejects = mapped(b'[{"tag": "A", "value": NaN}, {"tag": "B", "value": Infinity}, {"tag": "C", "value": 1}]')
+    readings, rejects = mapped(
+        b'[{"tag": "A", "value": NaN}, {"tag": "B", "value": Infinity}, {"tag": "C", "value": 1}]'
+    )
 
     assert rejects == []
     assert [r.tag for r in readings] == ["A", "B", "C"]

@@ -96,7 +96,11 @@ def test_accepted_readings_are_stored_counted_and_fed_to_the_alarms_in_time_orde
     acks = Acks()
     p = make()
 
-    p.submit(mqtt_connector.id, [RawReading("TI-101", NOW - 1000, 21.5), RawReading("PI-201", NOW - 2000, 1)], ack=acks("m1"))
+    p.submit(
+        mqtt_connector.id,
+        [RawReading("TI-101", NOW - 1000, 21.5), RawReading("PI-201", NOW - 2000, 1)],
+        ack=acks("m1"),
+    )
     p.submit(mqtt_connector.id, [RawReading("TI-101", NOW - 3000, 20)], ack=acks("m2"))
     p.drain()
 
@@ -140,7 +144,9 @@ def test_every_bad_reading_is_refused_with_its_reason_and_kept(world, mqtt_conne
     p.drain()
 
     assert stored(ti) == [(NOW - 3600_000, -20.0), (NOW + 60_000, 80.0)]
-    letters = list(DeadLetter.objects.order_by("id").values_list("reason", "tag_code", "ts", "connector_id", "site_id"))
+    letters = list(
+        DeadLetter.objects.order_by("id").values_list("reason", "tag_code", "ts", "connector_id", "site_id")
+    )
     cid, site = mqtt_connector.id, world.site_a.id
     assert letters == [
         ("malformed", "", None, cid, site),
@@ -157,7 +163,7 @@ def test_every_bad_reading_is_refused_with_its_reason_and_kept(world, mqtt_conne
         ("future", "TI-101", NOW + 60_001, cid, site),
     ]
     assert all(DeadLetter.objects.values_list("detail", flat=True))
-    assert DeadLetter.objects.get(reason="out_of_range").raw == '{"tag":"TI-101","ts":%d,"value":80.5}' % NOW
+    assert DeadLetter.objects.get(reason="out_of_range").raw == f'{{"tag":"TI-101","ts":{NOW},"value":80.5}}'
     c = Connector.objects.get(pk=mqtt_connector.pk)
     assert (c.received, c.accepted, c.rejected) == (14, 2, 12)
     # the out-of-range value moved the live value, so tag health reports it (the newer good one wins)
@@ -197,12 +203,18 @@ def test_sent_twice_stored_once(world, mqtt_connector):
 def test_text_no_database_can_store_is_cleaned_in_dead_letters(world, mqtt_connector):
     p = make()
 
-    p.submit(mqtt_connector.id, [RawReading("T\x00-1\ud800", NOW, 1.0)], [Reject("malformed", "a\x00b", "c\x00")])
+    p.submit(
+        mqtt_connector.id, [RawReading("T\x00-1\ud800", NOW, 1.0)], [Reject("malformed", "a\x00b", "c\x00")]
+    )
     p.drain()
 
     assert sorted(DeadLetter.objects.values_list("tag_code", "raw", "detail")) == [
         ("", "a\\0b", "c\\0"),
-        ("T\\0-1?", f"RawReading(tag='T\\x00-1\\ud800', ts={NOW}, value=1.0)", "场所内没有位号为 T\\0-1? 的测点。"),
+        (
+            "T\\0-1?",
+            f"RawReading(tag='T\\x00-1\\ud800', ts={NOW}, value=1.0)",
+            "场所内没有位号为 T\\0-1? 的测点。",
+        ),
     ]
 
 
@@ -292,7 +304,10 @@ def test_one_item_larger_than_the_buffer_still_passes_alone(world, mqtt_connecto
 def test_batches_are_cut_at_the_batch_size(world, mqtt_connector):
     p = make(batch_size=4)
     for i in range(5):
-        p.submit(mqtt_connector.id, [RawReading("TI-101", NOW - 10 * i, 1.0), RawReading("TI-101", NOW - 10 * i - 1, 2.0)])
+        p.submit(
+            mqtt_connector.id,
+            [RawReading("TI-101", NOW - 10 * i, 1.0), RawReading("TI-101", NOW - 10 * i - 1, 2.0)],
+        )
 
     p.drain()
 
@@ -331,7 +346,9 @@ def test_readings_of_an_unknown_connector_are_dead_letters_without_a_link(world)
     p.drain()
 
     assert Reading.objects.count() == 0
-    assert list(DeadLetter.objects.values_list("reason", "connector_id", "site_id")) == [("unknown_tag", None, None)]
+    assert list(DeadLetter.objects.values_list("reason", "connector_id", "site_id")) == [
+        ("unknown_tag", None, None)
+    ]
 
 
 def test_new_tags_are_seen_after_a_configuration_change(world, mqtt_connector, monkeypatch):
@@ -364,7 +381,11 @@ def test_with_partitions_other_workers_tags_are_forwarded(world, mqtt_connector)
 
     p.submit(
         mqtt_connector.id,
-        [RawReading("TI-101", NOW - 5, 1.0), RawReading("PI-201", NOW - 4, 2.0), RawReading("PI-201", NOW - 3, 2.1)],
+        [
+            RawReading("TI-101", NOW - 5, 1.0),
+            RawReading("PI-201", NOW - 4, 2.0),
+            RawReading("PI-201", NOW - 3, 2.1),
+        ],
         ack=acks("m1"),
     )
     p.submit_forwarded([(ti, NOW - 7, 0.5)], ack=acks("fwd"))

@@ -12,6 +12,7 @@ suite's PostgreSQL pass: ``ANQUAN_DATABASE_URL=postgres://… pytest``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -21,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,14 +33,20 @@ from django.db import connection
 from anquan.monitoring.models import AlarmJournal, AlarmRule, Reading
 from anquan.streaming.models import Connector
 from anquan.streaming.pipeline import now_ms
-from anquan.streaming.tests.test_mqtt import (  # noqa: F401
+from anquan.streaming.tests.test_mqtt import (
     Publisher,
-    broker,
     free_port,
     mqtt_connector,
+    require_broker,
     unique_topic,
     wait_for,
 )
+
+
+@pytest.fixture
+def broker() -> int:
+    return require_broker()
+
 
 pytestmark = pytest.mark.postgres
 
@@ -106,7 +112,9 @@ class StreamProcess:
 def stream(tmp_path: Path) -> Iterator[Any]:
     started: list[StreamProcess] = []
 
-    def make(name: str = "stream", *, db_port: int | None = None, args: list[str] | None = None, **env: str) -> StreamProcess:
+    def make(
+        name: str = "stream", *, db_port: int | None = None, args: list[str] | None = None, **env: str
+    ) -> StreamProcess:
         environment = {
             **os.environ,
             "ANQUAN_DATABASE_URL": db_url(db_port),
@@ -139,7 +147,9 @@ def stored_ts(tag_id: int) -> list[int]:
 class PublisherThread(threading.Thread):
     """Publishes batches of 10 readings at QoS 1 at a steady pace; remembers what the broker accepted."""
 
-    def __init__(self, topic: str, messages: int, *, tags: tuple[str, ...] = ("TI-101",), pace_s: float = 0.01) -> None:
+    def __init__(
+        self, topic: str, messages: int, *, tags: tuple[str, ...] = ("TI-101",), pace_s: float = 0.01
+    ) -> None:
         super().__init__(daemon=True)
         self.topic = topic
         self.messages = messages
@@ -222,10 +232,8 @@ class TcpProxy:
             self._listener = None
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._sockets.clear()
 
@@ -257,10 +265,8 @@ class TcpProxy:
             return
         finally:
             for s in (a, b):
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
 
 @pytest.mark.django_db(transaction=True)
@@ -343,7 +349,9 @@ def test_two_workers_share_the_load_and_alarms_stay_correct(world, broker, strea
     def journal(rule: AlarmRule) -> list[str]:
         return list(AlarmJournal.objects.filter(rule=rule).order_by("id").values_list("kind", flat=True))
 
-    wait_for(lambda: journal(ti_h) == ["activated", "returned"] and journal(pi_h) == ["activated", "returned"], 30)
+    wait_for(
+        lambda: journal(ti_h) == ["activated", "returned"] and journal(pi_h) == ["activated", "returned"], 30
+    )
     time.sleep(2)  # nothing more comes
     assert [w.stop() for w in workers] == [0, 0]
     assert journal(ti_h) == ["activated", "returned"]
@@ -352,7 +360,9 @@ def test_two_workers_share_the_load_and_alarms_stay_correct(world, broker, strea
 
     stats = []
     for w in workers:
-        lines = re.findall(r"received=(\d+) accepted=(\d+) .* forwarded_out=(\d+) forwarded_in=(\d+)", w.text())
+        lines = re.findall(
+            r"received=(\d+) accepted=(\d+) .* forwarded_out=(\d+) forwarded_in=(\d+)", w.text()
+        )
         assert lines, w.text()[-2000:]
         stats.append(tuple(int(x) for x in lines[-1]))
     assert all(s[0] > 0 for s in stats), stats  # both workers got load

@@ -16,7 +16,12 @@ from anquan.streaming import services
 from anquan.streaming.models import Connector, InboundBatch
 from anquan.streaming.pipeline import now_ms
 from anquan.streaming.runtime import Jobs, StreamRuntime
-from anquan.streaming.tests.test_mqtt import Publisher, broker, mqtt_connector, unique_topic, wait_for  # noqa: F401
+from anquan.streaming.tests.test_mqtt import Publisher, mqtt_connector, require_broker, unique_topic, wait_for
+
+
+@pytest.fixture
+def broker() -> int:
+    return require_broker()
 
 
 def quietly(predicate: Any) -> Any:
@@ -78,13 +83,20 @@ def test_the_worker_ingests_raises_and_returns_alarms_and_keeps_its_jobs(world, 
 
     kinds = list(AlarmJournal.objects.filter(rule=h_rule).order_by("id").values_list("kind", "value"))
     assert kinds == [("activated", 45.0), ("returned", 30.0)]
-    assert sorted(Rollup.objects.filter(tag=ti, period=60).values_list("count", flat=True)) in ([4], [1, 3], [2, 2], [3, 1])
+    assert sorted(Rollup.objects.filter(tag=ti, period=60).values_list("count", flat=True)) in (
+        [4],
+        [1, 3],
+        [2, 2],
+        [3, 1],
+    )
     assert Connector.objects.get(pk=gateway.pk).accepted == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connector_with_a_bad_configuration_is_marked_and_skipped(world, quick):
-    connector = services.create_connector(None, site=world.site_a, name="坏配置", protocol="mqtt", config={"topics": ["a"]})
+    connector = services.create_connector(
+        None, site=world.site_a, name="坏配置", protocol="mqtt", config={"topics": ["a"]}
+    )
     Connector.objects.filter(pk=connector.pk).update(config={"topics": "not a list"})  # bypassing the UI
     stop = threading.Event()
     worker = StreamRuntime(workers=1, worker_index=0)
@@ -102,7 +114,11 @@ def test_a_connector_with_a_bad_configuration_is_marked_and_skipped(world, quick
 def test_a_site_filter_starts_only_that_sites_connectors(world, broker, quick):
     east = mqtt_connector(world, unique_topic(), name="东区")
     west = services.create_connector(
-        None, site=world.site_b, name="西区", protocol="mqtt", config={"topics": [unique_topic()], "session_expiry_s": 60}
+        None,
+        site=world.site_b,
+        name="西区",
+        protocol="mqtt",
+        config={"topics": [unique_topic()], "session_expiry_s": 60},
     )
     worker = StreamRuntime(site_ids=[world.site_a.id], workers=1, worker_index=0)
     assert worker.start()
@@ -120,7 +136,9 @@ def test_runtime_refuses_an_impossible_worker_index():
 
 def test_rollups_are_recomputed_for_two_cycles(world, monkeypatch):
     calls: list[tuple[int, list[int]]] = []
-    monkeypatch.setattr(runtime_module.storage, "refresh_rollups", lambda since, tags: calls.append((since, sorted(tags))))
+    monkeypatch.setattr(
+        runtime_module.storage, "refresh_rollups", lambda since, tags: calls.append((since, sorted(tags)))
+    )
 
     class P:
         def __init__(self) -> None:

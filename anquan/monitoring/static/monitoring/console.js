@@ -98,13 +98,22 @@
     new bootstrap.Toast(el, {delay: 6000}).show();
   }
 
+  // A reconnect is routine (the server ends each stream after a while; without ASGI it answers and
+  // closes at once): only one that takes a while is shown.
+  let reconnecting = null;
+  function connected() {
+    clearTimeout(reconnecting);
+    reconnecting = null;
+    status("on");
+  }
+
   function connect() {
     if (!eventsUrl || typeof EventSource === "undefined") { startPolling(); return; }
     source = new EventSource(eventsUrl);
-    source.addEventListener("open", () => status("on"));
-    source.addEventListener("ready", () => status("on"));
+    source.addEventListener("open", connected);
+    source.addEventListener("ready", connected);
     source.addEventListener("journal", (e) => {
-      status("on");
+      connected();
       schedule();
       try {
         const entry = JSON.parse(e.data);
@@ -113,12 +122,14 @@
     });
     source.addEventListener("error", () => {
       if (source.readyState === EventSource.CLOSED) {
+        clearTimeout(reconnecting);
+        reconnecting = null;
         status("off");
         source = null;
         startPolling();
         setTimeout(() => { stopPolling(); connect(); }, 3 * POLL_MS);
-      } else {
-        status("connecting");
+      } else if (reconnecting === null) {
+        reconnecting = setTimeout(() => status("connecting"), 5000);
       }
     });
   }

@@ -120,7 +120,12 @@ class Coordinator:
         received_ms = time.time_ns() // 1_000_000
         readings, rejects = map_payload(message.payload, received_ms=received_ms, max_bytes=self.max_bytes)
         self.messages += 1
-        self.sink.submit(self.connector_id, readings, rejects, ack=message.ack)
+        try:
+            self.sink.submit(self.connector_id, readings, rejects, ack=message.ack)
+        except Exception:
+            if self._paused.is_set():
+                return  # the pipeline stopped while this waited for room: delivered again after the restart
+            raise
 
     def _on_connected(self, session_present: bool) -> None:
         logger.info(
