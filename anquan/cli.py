@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,7 +98,7 @@ def _run(argv: list[str]) -> int:
         )
     procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "stream"]))
     if args.simulator == "on" or (args.simulator == "auto" and _demo_loaded()):
-        procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "simulate"]))
+        procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "simulate", *_simulator_route(args)]))
     print(f"Anquan 正在运行 / running: http://{args.host}:{args.port}/  (Ctrl-C 停止 / to stop)", flush=True)
 
     stopping = False
@@ -125,6 +126,36 @@ def _run(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
     return max((p.returncode or 0) for p in procs) if not stopping else 0
+
+
+def _simulator_route(args: argparse.Namespace) -> list[str]:
+    """MQTT when the broker answers (as a plant's gateways would publish); otherwise the HTTP batch
+    endpoint of this very server, with a fresh key for the demo site's HTTP gateway."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    from anquan.demo.site import SITE
+    from anquan.streaming import services
+    from anquan.streaming.models import Connector
+
+    url = urlsplit(settings.ANQUAN_MQTT_URL or "")
+    if url.hostname:
+        try:
+            socket.create_connection((url.hostname, url.port or 1883), timeout=2).close()
+            return []
+        except OSError:
+            pass
+    gateway = Connector.objects.filter(site__code=SITE["code"], protocol="http").first()
+    if gateway is None:
+        return []
+    print(
+        "MQTT 服务器不可达，模拟器改用 HTTP 批量接口 / no MQTT broker: the simulator posts over HTTP",
+        flush=True,
+    )
+    key = services.issue_gateway_key(None, gateway)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    return ["--via", "http", "--url", f"http://{host}:{args.port}/api/v1/ingest", "--key", key]
 
 
 def _demo_loaded() -> bool:

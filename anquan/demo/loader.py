@@ -1,4 +1,5 @@
-"""Build the demo site (``anquan.demo.site``) through the organisation and plant services.
+"""Build the demo site (``anquan.demo.site``) through the organisation, plant, streaming and
+monitoring services.
 
 Everything goes through the services with ``actor=None`` (the system), so each record is validated,
 audited and announced exactly as if an administrator had entered it. The whole site is one
@@ -15,10 +16,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from anquan.demo import site as demo
+from anquan.monitoring import services as monitoring
 from anquan.org import services as org
 from anquan.org.models import Area, Enterprise, Site, Team, User
 from anquan.plant import services as plant
-from anquan.plant.models import Equipment, Unit
+from anquan.plant.models import Equipment, SensorTag, Unit
+from anquan.streaming import services as streaming
 
 Progress = Callable[[int], None]
 
@@ -64,7 +67,36 @@ def load(progress: Progress | None = None) -> Enterprise:
                 description=link.description,
             )
             step(1)
+        _connectors(site)
+        _rules(site, areas)
     return enterprise
+
+
+def _connectors(site: Site) -> None:
+    for spec in demo.CONNECTORS:
+        streaming.create_connector(None, site=site, **spec)
+
+
+def _rules(site: Site, areas: dict[str, Area]) -> None:
+    tags = {t.tag: t for t in SensorTag.objects.filter(site=site)}
+    for spec in demo.RULES:
+        params = dict(spec.params)
+        if "terms" in params:
+            params["terms"] = [{**term, "tag": tags[term["tag"]].pk} for term in params["terms"]]
+        monitoring.create_rule(
+            None,
+            site=site,
+            area=areas[spec.area],
+            kind=spec.kind,
+            name=spec.name,
+            priority=spec.priority,
+            tag=tags[spec.tag] if spec.tag else None,
+            params=params,
+            on_delay_s=spec.on_delay_s,
+            cause=spec.cause,
+            consequence=spec.consequence,
+            action=spec.action,
+        )
 
 
 def _areas(site: Site, step: Progress) -> dict[str, Area]:

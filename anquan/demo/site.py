@@ -678,6 +678,67 @@ TOPOLOGY_GROUPS: dict[str, tuple[str, ...]] = {
 }
 STANDALONE = ("WS-505", "B-601")
 
+# Where the demo site's data comes from: the simulator publishes over MQTT (``anquan simulate``);
+# a field gateway may post batches over HTTP with its key (issued on the connector's page).
+CONNECTORS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "模拟器（MQTT）",
+        "protocol": "mqtt",
+        "config": {"topics": [f"anquan/{SITE['code']}/#"], "qos": 1},
+    },
+    {"name": "现场网关（HTTP）", "protocol": "http", "config": {}},
+)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A manual alarm rule beyond the tags' own HH/H/L/LL (those are made from the tags)."""
+
+    area: str
+    name: str
+    kind: str
+    priority: str
+    params: dict[str, Any]
+    tag: str | None = None
+    on_delay_s: int = 0
+    cause: str = ""
+    consequence: str = ""
+    action: str = ""
+
+
+RULES: tuple[RuleSpec, ...] = (
+    # Two detectors agreeing (flange manifold ≥ 10 %LEL and compressor-house ceiling ≥ 5 %LEL) is
+    # a confirmed release well below either detector's own first alarm (25 %LEL).
+    RuleSpec(
+        "hydrogen",
+        "氢气泄漏确认：法兰阀组与压缩机厂房同时检出",
+        "compound",
+        "high",
+        {
+            "op": "and",
+            "terms": [
+                {"tag": "AI-406", "cmp": ">=", "value": 10},
+                {"tag": "AI-407", "cmp": ">=", "value": 5},
+            ],
+        },
+        on_delay_s=10,
+        cause="压缩机出口法兰阀组密封失效",
+        consequence="氢气积聚于厂房顶部，遇点火源爆炸",
+        action="确认泄漏点，切断 V-403 进出口阀，加强厂房通风，禁止一切动火",
+    ),
+    RuleSpec(
+        "utilities",
+        "气象站数据中断",
+        "stale",
+        "low",
+        {"seconds": 180},
+        tag="SI-505",
+        cause="气象站通讯或供电故障",
+        consequence="风速不可知：五级风以上禁止动火、高处作业的判断失去依据",
+        action="通知仪表班检查气象站；恢复前动火与高处作业改用手持风速仪",
+    ),
+)
+
 
 @dataclass(frozen=True)
 class Counts:
