@@ -105,7 +105,6 @@ def error(status: int, detail: str, errors: dict[str, list[str]]) -> HttpRespons
     description=doc(DESCRIPTION),
     operation_id="streaming_ingest",
     openapi_extra={
-        "security": [{"GatewayKey": []}, {"GatewayBearer": []}],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": ["object", "array"]}}},

@@ -225,7 +225,9 @@ class Pipeline:
         self._partition_map_fn = partition_map or (lambda: tag_partitions(self.partitions))
         self.stats = Stats()
 
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # the pipeline thread waits here for work
+        self._room = threading.Condition(self._lock)  # submitters wait here for room in the buffer
         self._queue: deque[_Item] = deque()
         self._queued_weight = 0  # waiting in the queue
         self._pending_weight = 0  # queued + being handled (released after the acks)
@@ -280,12 +282,13 @@ class Pipeline:
             while self._pending_weight > 0 and self._pending_weight + item.weight > self.capacity:
                 if self._abandon:
                     raise PipelineStopped("the pipeline has stopped")
-                self._cond.wait(0.5)
+                self._room.wait(0.5)
+            first = not self._queue
             self._queue.append(item)
             self._queued_weight += item.weight
             self._pending_weight += item.weight
-            if self._queued_weight >= self.batch_size:
-                self._cond.notify()
+            if first or self._queued_weight >= self.batch_size:
+                self._cond.notify()  # the batch clock starts, or the batch is full
 
     @property
     def buffered(self) -> int:
@@ -298,6 +301,10 @@ class Pipeline:
             self._thread = threading.Thread(target=self._run, name="stream-pipeline", daemon=True)
             self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 30.0) -> bool:
         """Flush what is queued, acknowledge it, and end the thread. False if it could not finish
         in time (the database down): then what is left stays unacknowledged."""
@@ -308,15 +315,16 @@ class Pipeline:
             return True
         self._thread.join(timeout)
         if self._thread.is_alive():
-            self._abandon = True
             with self._cond:
+                self._abandon = True
                 self._cond.notify_all()
+                self._room.notify_all()
             self._thread.join(5)
         done = not self._thread.is_alive() and not self._queue
         self._thread = None
-        self._abandon = True  # later submissions fail at once (they stay unacknowledged)
         with self._cond:
-            self._cond.notify_all()
+            self._abandon = True  # later submissions fail at once (they stay unacknowledged)
+            self._room.notify_all()
         return done
 
     def _run(self) -> None:
@@ -336,7 +344,9 @@ class Pipeline:
             )
         except Exception:
             logger.exception("the pipeline thread crashed")
-            raise
+            with self._cond:
+                self._abandon = True  # submitters stop waiting; nothing more is acknowledged
+                self._room.notify_all()
         finally:
             connection.close()
 
@@ -390,7 +400,7 @@ class Pipeline:
     def _release(self, items: list[_Item]) -> None:
         with self._cond:
             self._pending_weight -= sum(i.weight for i in items)
-            self._cond.notify_all()
+            self._room.notify_all()
 
     # --- configuration ----------------------------------------------------------------------
     def _config_version(self) -> tuple[Any, Any]:

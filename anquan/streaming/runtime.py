@@ -366,14 +366,19 @@ class StreamRuntime:
             delay = min(delay * 2, START_RETRY_MAX_S)
         return None
 
-    def run(self, stop: threading.Event) -> None:
-        """Run until ``stop`` is set, then shut down cleanly."""
+    def run(self, stop: threading.Event) -> bool:
+        """Run until ``stop`` is set, then shut down cleanly. False when it stopped because the
+        pipeline thread died (a bug, logged): the supervisor should restart the process."""
         try:
             if not self.start(stop):
-                return
+                return True
             next_sync = time.monotonic() + CONNECTOR_POLL_S
             next_stats = time.monotonic() + STATS_EVERY_S
             while not stop.wait(0.5):
+                assert self.pipeline is not None
+                if not self.pipeline.alive:
+                    logger.critical("the pipeline thread died: stopping (restart the stream)")
+                    return False
                 mono = time.monotonic()
                 if mono >= next_sync:
                     next_sync = mono + CONNECTOR_POLL_S
@@ -385,6 +390,7 @@ class StreamRuntime:
                 if mono >= next_stats:
                     next_stats = mono + STATS_EVERY_S
                     self.log_stats()
+            return True
         finally:
             self.stop()
 

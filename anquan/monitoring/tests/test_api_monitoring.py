@@ -6,55 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.urls import include, path
-from ninja import NinjaAPI
 
-from anquan.api.auth import SessionCsrfAuth
-from anquan.api.root import StrictJsonParser
-from anquan.api.root import api as root_api
-from anquan.api.tests import test_permission_matrix as matrix
 from anquan.api.tests.conftest import api_world, as_user  # noqa: F401 (api_world: the matrix's world)
 from anquan.conftest import World
 from anquan.monitoring import selectors, services
-from anquan.monitoring.api import router
 from anquan.monitoring.choices import AlarmMode, JournalKind
-from anquan.monitoring.alarms.processor import AlarmProcessor
-from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, AlarmRule, TagLive
+from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, TagLive
 from anquan.monitoring.storage import write_readings
 from anquan.monitoring.tests.test_web_monitoring import T0, S, feed, limit_rules, snapshot
-from anquan.org.auth import TokenAuth
-from anquan.platform.api import install_error_handlers
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/monitoring"
-
-
-def _mounted() -> bool:
-    return any(r is router for _prefix, r in root_api._routers)
-
-
-# Until anquan/api/root.py adds the router, the tests mount it on an API of their own.
-if _mounted():
-    urlpatterns: list[Any] = []
-else:
-    _api = NinjaAPI(
-        title="monitoring (tests)",
-        auth=[TokenAuth(), SessionCsrfAuth()],
-        urls_namespace="monitoring-api-tests",
-        docs_url=None,
-        openapi_url=None,
-        parser=StrictJsonParser(),
-    )
-    install_error_handlers(_api)
-    _api.add_router("/monitoring", router)
-    urlpatterns = [path("api/v1/", _api.urls), path("", include("anquan.config.urls"))]
-
-
-@pytest.fixture(autouse=True)
-def monitoring_api(settings: Any) -> None:
-    if not _mounted():
-        settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture
@@ -260,86 +223,3 @@ def test_live_values_in_scope(world: World) -> None:
     assert rows("operator_a", f"?area={world.area_a2.pk}") == [("PI-201", 1.2, "stale")]
     assert rows("admin_b", f"?site={world.site_a.pk}") == []
     assert as_user(world, "contractor_a").get(f"{API}/live").status_code == 403
-
-
-# --- the permission matrix (the entries anquan/api/tests/test_permission_matrix.py is to hold) -------
-def _alarm(w: World) -> AlarmOccurrence:
-    """An unacknowledged alarm of TI-101's H limit (罐区, site A)."""
-    services.sync_limit_rules(w.tags["TI-101"])
-    AlarmProcessor().process([(w.tags["TI-101"].pk, 1_764_300_000_000, 45.0)])
-    return AlarmOccurrence.objects.get(rule__tag=w.tags["TI-101"], rule__level="h")
-
-
-def _open_alarm_ids(w: World) -> dict[str, Any]:
-    return {"ids": list(AlarmOccurrence.objects.filter(cleared_at__isnull=True).values_list("pk", flat=True))}
-
-
-def _limit_rule(w: World) -> AlarmRule:
-    services.sync_limit_rules(w.tags["TI-101"])
-    return AlarmRule.objects.get(tag=w.tags["TI-101"], level="h")
-
-
-def _shelved_rule(w: World) -> AlarmRule:
-    rule = _limit_rule(w)
-    services.shelve(None, rule.pk, minutes=30, reason="校准")
-    return rule
-
-
-MONITORING_MATRIX: dict[tuple[str, str], matrix.Op] = {
-    ("GET", "/monitoring/alarms"): matrix.Op(
-        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=_alarm
-    ),
-    ("POST", "/monitoring/alarms/ack"): matrix.Op(
-        right="leader_a1",
-        wrong="worker_a1",  # sees the alarm, may not acknowledge
-        other=("admin_b",),
-        other_status=400,
-        target=_alarm,
-        payload=_open_alarm_ids,
-        audited=False,  # an operator action: journaled (AlarmJournal), not an audited change
-    ),
-    ("POST", "/monitoring/rules/{rule_id}/shelve"): matrix.Op(
-        right="operator_a",
-        wrong="worker_a1",
-        other=("admin_b",),
-        target=_limit_rule,
-        payload=lambda w: {"minutes": 30, "reason": "更换变送器"},
-        audited=False,
-    ),
-    ("POST", "/monitoring/rules/{rule_id}/unshelve"): matrix.Op(
-        right="operator_a", wrong="worker_a1", other=("admin_b",), target=_shelved_rule, audited=False
-    ),
-    ("GET", "/monitoring/tags/{tag_id}/trend"): matrix.Op(
-        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=lambda w: w.tags["TI-101"]
-    ),
-    ("GET", "/monitoring/live"): matrix.Op(
-        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=lambda w: w.tags["TI-101"]
-    ),
-}
-
-
-def test_the_matrix_entries_cover_every_monitoring_operation() -> None:
-    mounted = {
-        (method, path)
-        for method, path in _operations()
-        if path.startswith("/monitoring/")
-    }
-    assert mounted == set(MONITORING_MATRIX)
-
-
-def _operations() -> set[tuple[str, str]]:
-    found = set()
-    for path, path_view in router.path_operations.items():
-        for operation in path_view.operations:
-            for method in operation.methods:
-                found.add((method.upper(), matrix._normalise(f"/monitoring/{path}")))
-    return found
-
-
-@pytest.mark.parametrize("transport", ["bearer", "session"])
-@pytest.mark.parametrize("key", sorted(MONITORING_MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
-def test_monitoring_permission_matrix(
-    api_world: World, key: tuple[str, str], transport: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(matrix.MATRIX, key, MONITORING_MATRIX[key])
-    matrix.test_permission_matrix(api_world, key, transport)

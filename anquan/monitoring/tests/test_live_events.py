@@ -27,7 +27,7 @@ from anquan.conftest import World
 from anquan.monitoring import services
 from anquan.monitoring.choices import JournalKind
 from anquan.monitoring.models import AlarmJournal, AlarmOccurrence
-from anquan.monitoring.tests.test_web_monitoring import T0, S, feed, limit_rules, monitoring_routes  # noqa: F401
+from anquan.monitoring.tests.test_web_monitoring import T0, S, feed, limit_rules
 from anquan.monitoring.web import events
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the feed reads from its own thread

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
 from anquan.conftest import World
 from anquan.monitoring import selectors, services
@@ -32,20 +32,6 @@ pytestmark = pytest.mark.django_db
 T0 = 1_764_300_000_000  # 2025-11-28 03:20:00 UTC
 S = 1000
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-# Until anquan/config/urls.py mounts the monitoring pages, the tests mount them at /monitoring/.
-urlpatterns = [
-    path("monitoring/", include("anquan.monitoring.web.urls")),
-    path("", include("anquan.config.urls")),
-]
-
-
-@pytest.fixture(autouse=True)
-def monitoring_routes(settings: Any) -> None:
-    try:
-        reverse("monitoring:console")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "anquan.monitoring.tests.test_web_monitoring"
 
 
 # --- building alarms through the services and the processor ---------------------------------------

@@ -167,3 +167,35 @@ def test_rollups_are_recomputed_for_two_cycles(world, monkeypatch):
         (180_000, [3]),
         (180_000, [3]),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_gives_up_when_its_pipeline_thread_dies(world, monkeypatch):
+    from anquan.streaming.pipeline import Pipeline, PipelineStopped
+
+    def broken(self: Any, items: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Pipeline, "_validate", broken)
+    stop = threading.Event()
+    worker = StreamRuntime(workers=1, worker_index=0)
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: result.append(worker.run(stop)))
+    thread.start()
+    wait_for(lambda: worker.pipeline is not None and worker.pipeline.alive)
+    assert worker.pipeline is not None
+    worker.pipeline.submit(1, [], ack=None)
+    thread.join(30)
+
+    assert result == [False]
+    with pytest.raises(PipelineStopped):  # it takes no more work
+        worker.pipeline.submit(1, [], ack=None)
+
+
+def test_the_command_refuses_an_unknown_site(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="unknown site"):
+        call_command("stream", "--site", "nowhere")
+    with pytest.raises(CommandError, match="worker-index"):
+        call_command("stream", "--workers", "2", "--worker-index", "5")

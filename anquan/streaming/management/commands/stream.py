@@ -66,4 +66,5 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        StreamRuntime(site_ids=site_ids, workers=workers, worker_index=index).run(stop)
+        if not StreamRuntime(site_ids=site_ids, workers=workers, worker_index=index).run(stop):
+            raise CommandError("the stream stopped after an internal error (see the log); restart it")
