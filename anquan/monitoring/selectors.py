@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from anquan.monitoring.alarms import states
 from anquan.monitoring.choices import AlarmMode, AlarmState, TagStatus
+from anquan.monitoring.kpis import TARGETS
 from anquan.monitoring.models import (
     AlarmJournal,
     AlarmOccurrence,
@@ -50,7 +51,7 @@ LIVE_PATHS = Paths(site="tag__equipment__area__site", area="tag__equipment__area
 PRIORITY_RANK = {AlarmPriority.HIGH.value: 3, AlarmPriority.MEDIUM.value: 2, AlarmPriority.LOW.value: 1}
 
 # An alarm active longer than this is a standing (stale) alarm — EEMUA 191 §6.4 / ISA-18.2 §16.
-STANDING_AFTER = timedelta(hours=24)
+STANDING_AFTER = timedelta(milliseconds=TARGETS.stale_after_ms)  # EEMUA 191: more than 24 h
 
 # The console's journal tab and the occurrence timeline show at most this many entries.
 JOURNAL_LIMIT = 200
@@ -185,7 +186,7 @@ def active(viewer: Any) -> QuerySet[AlarmOccurrence]:
 def standing(viewer: Any, now: Any = None) -> QuerySet[AlarmOccurrence]:
     """Alarms active for longer than ``STANDING_AFTER`` (24 h)."""
     now = now or timezone.now()
-    return active(viewer).filter(raised_at__lte=now - STANDING_AFTER)
+    return active(viewer).filter(raised_at__lt=now - STANDING_AFTER)
 
 
 def occurrence_state(occurrence: AlarmOccurrence) -> str:
