@@ -752,6 +752,8 @@ class Counts:
     tags: int = len(TAGS)
     links: int = len(LINKS)
     roles: int = sum(len(p.roles) for p in PEOPLE)
+    connectors: int = len(CONNECTORS)
+    rules: int = len(RULES)
 
     @property
     def total(self) -> int:

@@ -250,7 +250,7 @@ def test_topology_links_tanks_to_pumps_and_connects_each_area_group(demo_site: E
 def test_the_audit_trail_records_every_record_and_verifies(demo_site: Enterprise) -> None:
     counts = demo.Counts()
     created = 2 + counts.areas + counts.units + counts.teams + counts.people + counts.roles
-    created += counts.equipment + counts.tags + counts.links
+    created += counts.equipment + counts.tags + counts.links + counts.connectors + counts.rules
     assert AuditEntry.objects.filter(action="create").count() == AuditEntry.objects.count() == created
     assert set(AuditEntry.objects.values_list("actor_name", flat=True)) == {"system"}
     assert audit.verify().ok

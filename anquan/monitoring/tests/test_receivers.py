@@ -13,9 +13,8 @@ from anquan.monitoring import services
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.choices import AlarmMode
 from anquan.monitoring.models import AlarmOccurrence, AlarmPoint, AlarmRule
-from anquan.notifications.choices import Level
+from anquan.notifications.choices import Category, Level
 from anquan.notifications.models import Notification
-from anquan.notifications.receivers import ALARM_CATEGORY
 from anquan.plant import services as plant
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +90,7 @@ def test_escalation_notifies_the_next_person_up(
     occ = AlarmOccurrence.objects.get(rule__level="hh")
     note = Notification.objects.get(recipient=leader)
     assert (note.category, note.level, note.site_id, note.link) == (
-        ALARM_CATEGORY, Level.CRITICAL, world.site_a.pk, f"/monitoring/alarms/{occ.pk}/",
+        Category.ALARM, Level.CRITICAL, world.site_a.pk, f"/monitoring/alarms/{occ.pk}/",
     )  # fmt: skip
     assert note.title == "报警未及时确认：TI-101 高高限：55 °C"
     assert "东区储运园区 · 罐区 的高优先级报警“TI-101 高高限：55 °C”" in note.body
