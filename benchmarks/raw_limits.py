@@ -22,13 +22,16 @@ def rows(n: int, start_ts: int = 1_764_000_000_000) -> Iterator[tuple[int, int, 
         yield (i % TAGS + 1, start_ts + (i // TAGS) * 1000, 20.0 + (i % 97) * 0.1)
 
 
-def sqlite_executemany(n: int) -> float:
-    """Readings/s into a WAL SQLite file with a (tag, ts) primary key, one transaction per batch."""
-    with tempfile.TemporaryDirectory() as tmp:
+def sqlite_executemany(n: int, directory: Path | None = None) -> float:
+    """Readings/s into a WAL SQLite file with a (tag, ts) primary key, one transaction per batch
+    (in ``directory``: the disk of the database measured beside it)."""
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
         db = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE r (tag_id bigint NOT NULL, ts bigint NOT NULL, value real NOT NULL, PRIMARY KEY (tag_id, ts))")
+        db.execute(
+            "CREATE TABLE r (tag_id bigint NOT NULL, ts bigint NOT NULL, value real NOT NULL, PRIMARY KEY (tag_id, ts))"
+        )
         data = list(rows(n))
         t0 = time.perf_counter()
         for i in range(0, n, BATCH):
@@ -60,9 +63,10 @@ def postgres_copy(n: int, url: str) -> float:
         try:
             t0 = time.perf_counter()
             for chunk in chunks:
-                with conn.transaction(), conn.cursor().copy(
-                    "COPY bench_raw_reading (tag_id, ts, value) FROM STDIN"
-                ) as copy:
+                with (
+                    conn.transaction(),
+                    conn.cursor().copy("COPY bench_raw_reading (tag_id, ts, value) FROM STDIN") as copy,
+                ):
                     copy.write(chunk)
             elapsed = time.perf_counter() - t0
             assert conn.execute("SELECT count(*) FROM bench_raw_reading").fetchone()[0] == n

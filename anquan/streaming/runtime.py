@@ -300,7 +300,7 @@ class StreamRuntime:
             raise ValueError(f"worker {self.worker_index} of {self.workers}")
         self.name = f"{socket.gethostname()}:{self.worker_index}"
         self._processor_factory = processor_factory or (
-            lambda k, n: AlarmProcessor(partition=k, partitions=n)
+            lambda k, n: AlarmProcessor(partition=k, partitions=n, site_ids=self.site_ids)
         )
         self.coordinators: dict[int, Any] = {}
         self._signatures: dict[int, tuple[Any, ...]] = {}

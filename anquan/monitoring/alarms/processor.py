@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,11 +82,15 @@ class AlarmProcessor:
     reload_check_ms = 5_000  # rules changed elsewhere (the web, a sync)?
     checkpoint_ms = 60_000  # memory that changes with every reading
 
-    def __init__(self, *, partition: int = 0, partitions: int = 1) -> None:
+    def __init__(
+        self, *, partition: int = 0, partitions: int = 1, site_ids: Iterable[int] | None = None
+    ) -> None:
+        """``site_ids``: only these sites' rules (a stream started with ``--site``); None: every site."""
         if partitions < 1 or not 0 <= partition < partitions:
             raise ValueError(f"partition {partition} of {partitions}")
         self.partition = partition
         self.partitions = partitions
+        self.sites = None if site_ids is None else frozenset(site_ids)
         self.engine = Engine()
         self._info: dict[int, RuleInfo] = {}
         self._all_enabled: frozenset[int] = frozenset()
@@ -106,7 +110,7 @@ class AlarmProcessor:
         return self.engine.rule_ids()
 
     def _current_fingerprint(self) -> tuple[Any, ...]:
-        agg = AlarmRule.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+        agg = self._mine(AlarmRule.objects.all(), "site_id").aggregate(n=Count("id"), last=Max("updated_at"))
         return (agg["n"], agg["last"])
 
     def reload(self) -> None:
@@ -118,7 +122,11 @@ class AlarmProcessor:
         except Exception:
             logger.exception("alarm state could not be stored before reloading; kept for the next try")
         self._fingerprint = self._current_fingerprint()
-        rules = list(AlarmRule.objects.filter(enabled=True).select_related("tag__equipment").order_by("pk"))
+        rules = list(
+            self._mine(AlarmRule.objects.filter(enabled=True), "site_id")
+            .select_related("tag__equipment")
+            .order_by("pk")
+        )
         specs: dict[int, RuleSpec] = {}
         for rule in rules:
             spec = spec_of(rule)
@@ -271,14 +279,19 @@ class AlarmProcessor:
         self.engine.saved(soft)
 
     # --- housekeeping -----------------------------------------------------------------------
+    def _mine(self, qs: QuerySet[Any], site_field: str) -> QuerySet[Any]:
+        return qs if self.sites is None else qs.filter(**{f"{site_field}__in": self.sites})
+
     def _handles(self, rule_id: int) -> bool:
         """Rules of this partition; partition 0 also looks after points of rules no one loads."""
         return rule_id in self._info or (self.partition == 0 and rule_id not in self._all_enabled)
 
     def _expire_shelves(self, now_ms: int) -> None:
         now = ms_to_dt(now_ms)
-        due = AlarmPoint.objects.filter(mode=AlarmMode.SHELVED, shelved_until__lte=now).values_list(
-            "rule_id", flat=True
+        due = (
+            self._mine(AlarmPoint.objects.all(), "rule__site_id")
+            .filter(mode=AlarmMode.SHELVED, shelved_until__lte=now)
+            .values_list("rule_id", flat=True)
         )
         for rule_id in [r for r in due if self._handles(r)]:
             with transaction.atomic():
@@ -296,9 +309,11 @@ class AlarmProcessor:
         now = ms_to_dt(now_ms)
         candidates = [
             o
-            for o in AlarmOccurrence.objects.filter(
+            for o in self._mine(AlarmOccurrence.objects.all(), "site_id")
+            .filter(
                 acked_at__isnull=True, cleared_at__isnull=True, raised_at__lte=now - dt.timedelta(minutes=1)
-            ).only("pk", "rule_id", "site_id", "priority", "raised_at", "escalation_level")
+            )
+            .only("pk", "rule_id", "site_id", "priority", "raised_at", "escalation_level")
             if self._handles(o.rule_id)
         ]
         if not candidates:

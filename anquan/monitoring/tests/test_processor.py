@@ -613,3 +613,15 @@ def test_the_clock_uses_data_time_not_the_wall_clock(ti: dict[str, AlarmRule], w
 
     assert AlarmOccurrence.objects.get(rule=ti["hh"]).escalation_level == 0
     assert dt.datetime.now(dt.UTC) - ms_to_dt(T0) > dt.timedelta(minutes=5)
+
+
+def test_a_processor_for_other_sites_leaves_this_sites_rules_alone(
+    ti: dict[str, AlarmRule], world: World
+) -> None:
+    elsewhere = AlarmProcessor(site_ids=[world.site_b.pk])
+    here = AlarmProcessor(site_ids=[world.site_a.pk])
+
+    assert ti["h"].pk not in elsewhere.rule_ids()
+    assert {ti["h"].pk, ti["hh"].pk} <= here.rule_ids()
+    elsewhere.process([(world.tags["TI-101"].pk, T0, 45.5)])
+    assert not AlarmOccurrence.objects.filter(rule=ti["h"]).exists()

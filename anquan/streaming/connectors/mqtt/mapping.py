@@ -134,6 +134,18 @@ def _tag_of(value: Any) -> str:
 
 
 def _item(item: Any, received_ms: int, readings: list[RawReading], rejects: list[Reject]) -> None:
+    if type(item) is dict and "values" not in item and "value" in item:
+        # the common case first: a clean tag and a timestamp in milliseconds
+        tag, ts = item.get("tag"), item.get("ts")
+        if (
+            type(tag) is str
+            and type(ts) is int
+            and SECONDS_BELOW <= ts < TS_LIMIT
+            and 0 < len(tag) <= TAG_MAX
+            and tag == tag.strip()
+        ):
+            readings.append(RawReading(tag=tag, ts=ts, value=item["value"]))
+            return
     if not isinstance(item, dict):
         rejects.append(_malformed(item, _("每条读数必须是 JSON 对象。")))
         return
