@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller runs (minutes, not tens of minutes)")
     parser.add_argument("--db", default=",".join(DATABASES), help="sqlite,postgresql (default: both)")
     parser.add_argument("--paths", default="", help=f"ingest only these paths: {','.join(ingest.PATHS)}")
+    parser.add_argument(
+        "--mqtt-client",
+        choices=["paho", "mosquitto_pub"],
+        default="paho",
+        help="the ingest publishers' MQTT client (mosquitto_pub: Mosquitto's C client, lighter on the CPU)",
+    )
     parser.add_argument("--samples", type=int, default=0, help="latency samples (default 300, quick 100)")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md even with --quick")
     parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             body = raw(kinds, args.quick)
             title = "Raw write limits of the databases"
         elif name == "ingest":
-            body = ingest.run(kinds, quick=args.quick, paths=paths, keep=args.keep)
+            body = ingest.run(kinds, quick=args.quick, paths=paths, keep=args.keep, mqtt_client=args.mqtt_client)
             title = "Ingest: readings/s through the stream into storage, alarm rules on every tag"
         else:
             body = latency.run(kinds, quick=args.quick, samples=args.samples or None, keep=args.keep)

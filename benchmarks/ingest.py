@@ -84,8 +84,9 @@ class Outcome:
 class Run:
     """One database: its site, its stream and web processes, and the paths measured against it."""
 
-    def __init__(self, kind: str, size: Size, keep: bool) -> None:
+    def __init__(self, kind: str, size: Size, keep: bool, mqtt_client: str = "paho") -> None:
         self.kind = kind
+        self.mqtt_client = mqtt_client
         self.size = size
         self.keep = keep
         self.run_id = uuid.uuid4().hex[:8]
@@ -179,7 +180,7 @@ class Run:
             spec = {
                 **base, "via": "mqtt", "host": host, "port": port, "topic": f"bench/{self.run_id}",
                 "style": "single" if path == "mqtt-single" else "batch",
-                "window": 1000 if path == "mqtt-single" else 100,
+                "window": 100, "client": self.mqtt_client,
             }  # fmt: skip
         publisher = harness.Publisher(spec, env, log)
         expected_alarms = workload.excursions(tags, steps)
@@ -234,7 +235,14 @@ class Run:
         return Outcome(stored, end - first, published_s, occurrences, expected_alarms, "; ".join(notes))
 
 
-def run(kinds: list[str], *, quick: bool = False, paths: list[str] | None = None, keep: bool = False) -> str:
+def run(
+    kinds: list[str],
+    *,
+    quick: bool = False,
+    paths: list[str] | None = None,
+    keep: bool = False,
+    mqtt_client: str = "paho",
+) -> str:
     """Measure and return the markdown body (a table and its notes)."""
     size = QUICK if quick else FULL
     paths = paths or list(PATHS)
@@ -251,7 +259,7 @@ def run(kinds: list[str], *, quick: bool = False, paths: list[str] | None = None
             print(f"{label}: {problem}")
             continue
         print(f"{label}: load average {_load()}")
-        r = Run(kind, size, keep)
+        r = Run(kind, size, keep, mqtt_client)
         try:
             r.setup()
             for path in paths:

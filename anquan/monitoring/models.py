@@ -231,7 +231,7 @@ class EscalationPolicy(TimeStampedModel):
     roles = models.JSONField(
         _("升级顺序（角色）"),
         default=list,
-        help_text=_("依次通知的角色，如 班组长 → 区域负责人 → 安全总监"),
+        help_text=_("依次通知的角色，如 班组长 → 区域经理 → EHS 总监"),
     )
 
     class Meta:
