@@ -98,7 +98,9 @@ def _run(argv: list[str]) -> int:
         )
     procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "stream"]))
     if args.simulator == "on" or (args.simulator == "auto" and _demo_loaded()):
-        procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "simulate", *_simulator_route(args)]))
+        route = _simulator_route(args)
+        _first_fault()
+        procs.append(subprocess.Popen([exe, "-m", "anquan.cli", "simulate", "--faults-every", "2h", *route]))
     print(f"Anquan 正在运行 / running: http://{args.host}:{args.port}/  (Ctrl-C 停止 / to stop)", flush=True)
 
     stopping = False
@@ -156,6 +158,27 @@ def _simulator_route(args: argparse.Namespace) -> list[str]:
     key = services.issue_gateway_key(None, gateway)
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     return ["--via", "http", "--url", f"http://{host}:{args.port}/api/v1/ingest", "--key", key]
+
+
+def _first_fault() -> None:
+    """On the demo's first start, a short transmitter drift (TI-402, the compressor's discharge
+    temperature) crosses its high limit within a minute, so a newcomer sees an alarm come and go.
+    Later faults come from the simulator's schedule or the 模拟器 page."""
+    from anquan.demo import simulate
+    from anquan.demo.models import FaultInjection
+
+    site = simulate.demo_site()
+    if site is None or FaultInjection.objects.filter(site=site).exists():
+        return
+    simulate.inject(
+        None,
+        site=site,
+        scenario="sensor_drift",
+        equipment="C-402",
+        tag="TI-402",
+        in_minutes=0,
+        duration_minutes=0.6,
+    )
 
 
 def _demo_loaded() -> bool:

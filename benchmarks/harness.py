@@ -235,10 +235,11 @@ class BenchDB:
             [PYTHON, "-m", "benchmarks.fixture", command, json.dumps(args or {})],
             cwd=ROOT,
             env=self.env(ANQUAN_LOG_LEVEL="WARNING"),
-            check=True,
             capture_output=True,
             text=True,
         )
+        if out.returncode != 0:
+            raise RuntimeError(f"benchmarks.fixture {command} failed: {out.stderr.strip()[-1500:]}")
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         return result
 
