@@ -162,7 +162,7 @@ def _simulator_route(args: argparse.Namespace) -> list[str]:
 
 def _first_fault() -> None:
     """On the demo's first start, a short transmitter drift (TI-402, the compressor's discharge
-    temperature) crosses its high limit within a minute, so a newcomer sees an alarm come and go.
+    temperature) crosses its high limit about a minute after start, so a newcomer sees an alarm come and go.
     Later faults come from the simulator's schedule or the 模拟器 page."""
     from anquan.demo import simulate
     from anquan.demo.models import FaultInjection
@@ -177,7 +177,7 @@ def _first_fault() -> None:
         equipment="C-402",
         tag="TI-402",
         in_minutes=0,
-        duration_minutes=0.6,
+        duration_minutes=1,
     )
 
 
