@@ -32,6 +32,9 @@ class Reading(models.Model):
         verbose_name = _("测量值")
         verbose_name_plural = _("测量值")
 
+    def __str__(self) -> str:
+        return f"{self.tag_id}@{self.ts}={self.value}"
+
 
 class Rollup(models.Model):
     """Min/max/sum/count of a tag per minute (period 60) or hour (period 3600), recomputed from readings."""
@@ -56,22 +59,34 @@ class Rollup(models.Model):
         verbose_name = _("汇总值")
         verbose_name_plural = _("汇总值")
 
+    def __str__(self) -> str:
+        return f"{self.tag_id}@{self.bucket}/{self.period}s"
+
 
 class TagLive(models.Model):
     """The latest value and data health of one tag, upserted by the stream per batch."""
 
     tag = models.OneToOneField(
-        "plant.SensorTag", on_delete=models.CASCADE, primary_key=True, related_name="live", verbose_name=_("测点")
+        "plant.SensorTag",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="live",
+        verbose_name=_("测点"),
     )
     ts = models.BigIntegerField(_("最新时间戳（毫秒）"), null=True)
     value = models.FloatField(_("最新值"), null=True)
-    status = models.CharField(_("数据状态"), max_length=20, choices=TagStatus.choices, default=TagStatus.NO_DATA)
+    status = models.CharField(
+        _("数据状态"), max_length=20, choices=TagStatus.choices, default=TagStatus.NO_DATA
+    )
     status_since = models.BigIntegerField(_("状态起始（毫秒）"), null=True)
     changed_ts = models.BigIntegerField(_("数值最近变化（毫秒）"), null=True)
 
     class Meta:
         verbose_name = _("测点实时状态")
         verbose_name_plural = _("测点实时状态")
+
+    def __str__(self) -> str:
+        return f"{self.tag_id}: {self.value} ({self.status})"
 
 
 class AlarmRule(TimeStampedModel):
@@ -103,7 +118,9 @@ class AlarmRule(TimeStampedModel):
     source = models.CharField(_("来源"), max_length=20, choices=RuleSource.choices, default=RuleSource.MANUAL)
     level = models.CharField(_("限值级别"), max_length=2, choices=LimitLevel.choices, blank=True)
     name = models.CharField(_("名称"), max_length=160)
-    priority = models.CharField(_("优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW)
+    priority = models.CharField(
+        _("优先级"), max_length=10, choices=AlarmPriority.choices, default=AlarmPriority.LOW
+    )
     params = models.JSONField(_("参数"), default=dict)
     deadband = models.FloatField(_("死区（工程单位）"), default=0)
     on_delay_s = models.PositiveIntegerField(_("报警延时（秒）"), default=0)
@@ -123,7 +140,9 @@ class AlarmRule(TimeStampedModel):
         ordering = ["site", "area", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tag", "level"], condition=models.Q(source="tag_limits"), name="one_limit_rule_per_level"
+                fields=["tag", "level"],
+                condition=models.Q(source="tag_limits"),
+                name="one_limit_rule_per_level",
             )
         ]
 
@@ -159,6 +178,9 @@ class AlarmPoint(models.Model):
     class Meta:
         verbose_name = _("报警点状态")
         verbose_name_plural = _("报警点状态")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.mode}{' active' if self.active else ''}"
 
 
 class AlarmOccurrence(models.Model):
@@ -219,6 +241,9 @@ class AlarmJournal(models.Model):
             models.Index(fields=["area", "kind", "at"]),
             models.Index(fields=["rule", "kind", "at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} #{self.rule_id}"
 
 
 class EscalationPolicy(TimeStampedModel):

@@ -38,14 +38,27 @@ _ALL = {
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.WORKER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW}),
-    Role.TEAM_LEADER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}),
+    Role.TEAM_LEADER: frozenset(
+        {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}
+    ),
     Role.OPERATOR: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW, MONITOR_OPERATE}),
-    Role.SAFETY_OFFICER: frozenset({ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}),
+    Role.SAFETY_OFFICER: frozenset(
+        {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE}
+    ),
     Role.AREA_MANAGER: frozenset(
         {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE, MONITOR_CONFIGURE}
     ),
     Role.EHS_DIRECTOR: frozenset(
-        {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, AUDIT_VIEW, MONITOR_VIEW, MONITOR_OPERATE, MONITOR_CONFIGURE}
+        {
+            ORG_VIEW,
+            PLANT_VIEW,
+            PEOPLE_VIEW,
+            PLANT_ATTACH,
+            AUDIT_VIEW,
+            MONITOR_VIEW,
+            MONITOR_OPERATE,
+            MONITOR_CONFIGURE,
+        }
     ),
     Role.EXPERT_REVIEWER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW}),
     # A contractor sees its own people, certificates and permits (later domains), not the plant.

@@ -38,6 +38,7 @@ PREVIEW_ROWS = 10  # rows shown in the preview table
 PREVIEW_SCAN_ROWS = 5000  # rows the preview looks through for tag codes (long format) and bad values
 BATCH_READINGS = 5000  # readings per storage write and progress update
 
+
 def no_tag_columns() -> str:
     return _("列名中没有本场所的测点位号。宽表的每个数据列应以测点位号命名，如 TI-101。")
 

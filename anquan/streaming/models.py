@@ -56,6 +56,9 @@ class InboundBatch(models.Model):
     class Meta:
         indexes = [models.Index(fields=["claimed_by", "id"])]
 
+    def __str__(self) -> str:
+        return f"{self.connector_id}#{self.pk}"
+
 
 class DeadLetter(models.Model):
     """A refused reading or payload with its reason; never dropped silently."""
@@ -77,6 +80,9 @@ class DeadLetter(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["connector", "reason"])]
 
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.tag_code or self.raw[:40]}"
+
 
 class HistoryImport(TimeStampedModel):
     """A CSV/Excel history file imported into readings as a background task."""
@@ -84,7 +90,9 @@ class HistoryImport(TimeStampedModel):
     site = models.ForeignKey("org.Site", on_delete=models.CASCADE, related_name="+", verbose_name=_("场所"))
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     filename = models.CharField(_("文件名"), max_length=200)
-    status = models.CharField(_("状态"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
     rows = models.IntegerField(_("行数"), default=0)
     accepted = models.BigIntegerField(_("入库读数"), default=0)
     rejected = models.BigIntegerField(_("拒收读数"), default=0)

@@ -86,7 +86,9 @@ def test_a_simulated_leak_alarms_in_the_open_console_is_acknowledged_returns_and
     assert page.locator("#console-table tr[data-occurrence]").count() == 0
 
     # Given a hydrogen leak at the flange manifold, played by the simulator (20 simulated minutes)
-    simulate.inject(None, site=site, scenario="h2_leak", equipment="FV-404", duration_minutes=20, severity=2.0)
+    simulate.inject(
+        None, site=site, scenario="h2_leak", equipment="FV-404", duration_minutes=20, severity=2.0
+    )
     run(20 * 60)
 
     # the flange detector's first alarm (25 %LEL) is in the open console, without a reload
