@@ -60,5 +60,11 @@ test-postgres: setup-dev
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $(PG_URL) is not reachable, and CI must test on it"; exit 1; \
 	else echo "SKIPPED PostgreSQL run: no server at $(PG_URL)"; fi
 
+# Ingest and latency against the real PostgreSQL and Mosquitto (a missing one is named in the
+# tables); prints the tables and updates BENCHMARKS.md. One benchmark, shorter:
+# make bench BENCH_ARGS="ingest --quick"   (python -m benchmarks --help lists the options)
+bench: setup-dev
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules anquan/web/static/vendor var

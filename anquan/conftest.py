@@ -37,9 +37,11 @@ CHROMIUM_ARGS = [
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium for the browser tests (skipped without it, except in CI)."""
+    """Headless Chromium for the browser tests (skipped without it, except in CI). Per module:
+    Playwright's sync API keeps an event loop running in the test thread while it is open, which
+    would break the asyncio tests that run after it in the same process."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the browser tests, but Chromium is missing at {CHROMIUM}")

@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         default="paho",
         help="the ingest publishers' MQTT client (mosquitto_pub: Mosquitto's C client, lighter on the CPU)",
     )
+    parser.add_argument(
+        "--stream-workers",
+        type=int,
+        default=1,
+        help="ingest: run this many `anquan stream` workers (default 1)",
+    )
     parser.add_argument("--samples", type=int, default=0, help="latency samples (default 300, quick 100)")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md even with --quick")
     parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
@@ -90,7 +96,14 @@ def main(argv: list[str] | None = None) -> int:
             body = raw(kinds, args.quick)
             title = "Raw write limits of the databases"
         elif name == "ingest":
-            body = ingest.run(kinds, quick=args.quick, paths=paths, keep=args.keep, mqtt_client=args.mqtt_client)
+            body = ingest.run(
+                kinds,
+                quick=args.quick,
+                paths=paths,
+                keep=args.keep,
+                mqtt_client=args.mqtt_client,
+                workers=args.stream_workers,
+            )
             title = "Ingest: readings/s through the stream into storage, alarm rules on every tag"
         else:
             body = latency.run(kinds, quick=args.quick, samples=args.samples or None, keep=args.keep)

@@ -77,7 +77,7 @@ def build(tags: int, markers: int, run: str) -> dict[str, Any]:
             tag = plant.create_tag(
                 None, equipment=meq, tag=code, name=f"标记 {code}", kind="temperature", unit="°C",
                 range_low=Decimal(workload.RANGE[0]), range_high=Decimal(workload.RANGE[1]),
-                h=Decimal(workload.H), h_priority="high", sample_interval_s=1,
+                h=Decimal(workload.H), h_priority="high", sample_interval_s=3600,
             )  # fmt: skip
             marker_ids[code] = tag.pk
     tags_s = time.perf_counter() - t0

@@ -85,6 +85,22 @@ def wait_port(port: int, timeout: float, proc: Proc | None = None) -> None:
 
 
 # --- processes ----------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 class Proc:
     """A subprocess with stdout/stderr in a log file (or a pipe, for publishers)."""
 
@@ -112,6 +128,11 @@ class Proc:
     @property
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds the process has used so far."""
+        return cpu_seconds(self.popen.pid)
 
     def tail(self, n: int = 15) -> str:
         if self.log is None or not self.log.exists():
@@ -276,10 +297,21 @@ class BenchDB:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_stream(db: BenchDB, **env: str) -> Proc:
-    return Proc(
-        "anquan stream", [PYTHON, "-m", "anquan.cli", "stream"], db.env(**env), log=db.dir / "stream.log"
-    )
+def start_stream(db: BenchDB, workers: int = 1, **env: str) -> list[Proc]:
+    """``anquan stream``: one process, or ``workers`` of them sharing the load (MQTT shared
+    subscriptions, alarm partitions forwarded over the broker)."""
+    if workers == 1:
+        argv = [PYTHON, "-m", "anquan.cli", "stream"]
+        return [Proc("anquan stream", argv, db.env(**env), log=db.dir / "stream.log")]
+    return [
+        Proc(
+            f"anquan stream {k}",
+            [PYTHON, "-m", "anquan.cli", "stream", "--workers", str(workers), "--worker-index", str(k)],
+            db.env(**env),
+            log=db.dir / f"stream-{k}.log",
+        )
+        for k in range(workers)
+    ]
 
 
 def start_web(db: BenchDB) -> tuple[Proc, int]:
@@ -297,15 +329,16 @@ def start_web(db: BenchDB) -> tuple[Proc, int]:
     return proc, port
 
 
-def wait_connected(db: BenchDB, connector_id: int, stream: Proc, timeout: float = 60) -> None:
+def wait_connected(db: BenchDB, connector_id: int, streams: Sequence[Proc], timeout: float = 60) -> None:
     """Until the stream reports the MQTT connector connected (and has had a moment to subscribe)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not stream.alive:
-            raise RuntimeError(f"the stream exited: {stream.tail()}")
+        for stream in streams:
+            if not stream.alive:
+                raise RuntimeError(f"the stream exited: {stream.tail()}")
         status = db.scalar("SELECT status FROM streaming_connector WHERE id = %s", [connector_id])
         if status == "connected":
-            time.sleep(1.0)
+            time.sleep(1.0 if len(streams) == 1 else 3.0)  # every worker subscribed
             return
         time.sleep(0.2)
-    raise RuntimeError(f"the MQTT connector did not connect in {timeout:.0f} s: {stream.tail()}")
+    raise RuntimeError(f"the MQTT connector did not connect in {timeout:.0f} s: {streams[0].tail()}")

@@ -20,7 +20,6 @@ counted and compared with the excursions published.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -63,6 +62,8 @@ HEADERS = (
     "Ratio",
     "Published/s",
     "Alarms raised (expected)",
+    "CPU (of one core)",
+    "Load avg",
     "Notes",
 )
 
@@ -79,20 +80,25 @@ class Outcome:
     alarms: int
     expected_alarms: int
     note: str
+    cpu: str
+    load: str
 
 
 class Run:
     """One database: its site, its stream and web processes, and the paths measured against it."""
 
-    def __init__(self, kind: str, size: Size, keep: bool, mqtt_client: str = "paho") -> None:
+    def __init__(
+        self, kind: str, size: Size, keep: bool, mqtt_client: str = "paho", workers: int = 1
+    ) -> None:
         self.kind = kind
-        self.mqtt_client = mqtt_client
         self.size = size
         self.keep = keep
+        self.mqtt_client = mqtt_client
+        self.workers = workers
         self.run_id = uuid.uuid4().hex[:8]
         self.last_ts = 0
         self.db: harness.BenchDB | None = None
-        self.stream: harness.Proc | None = None
+        self.streams: list[harness.Proc] = []
         self.web: harness.Proc | None = None
         self.port = 0
         self.site: dict[str, Any] = {}
@@ -115,16 +121,15 @@ class Run:
             f"  site: {self.site['tags']} tags, {self.site['rules']} alarm rules "
             f"({time.perf_counter() - t0:.0f} s)"
         )
-        self.stream = harness.start_stream(db)
+        self.streams = harness.start_stream(db, self.workers)
         self.web, self.port = harness.start_web(db)
-        harness.wait_connected(db, self.site["mqtt_connector"], self.stream)
+        harness.wait_connected(db, self.site["mqtt_connector"], self.streams)
 
     def teardown(self) -> None:
-        for proc in (self.web, self.stream):
-            if proc is not None:
-                proc.stop()
-        if self.stream is not None:
-            _stream_summary(self.stream)
+        for proc in [*([self.web] if self.web else []), *self.streams]:
+            proc.stop()
+        for stream in self.streams:
+            _stream_summary(stream)
         if self.db is not None:
             self.db.close()
 
@@ -149,42 +154,33 @@ class Run:
                 return ts0
             time.sleep(1)
 
-    def measure(self, path: str) -> Outcome:
-        assert self.db is not None and self.stream is not None
-        n = self.size.readings[path]
-        tags = self.size.tags
-        steps = n // tags
-        n = steps * tags
-        ts0 = self._ts0(steps)
+    def _spec(self, path: str, steps: int, ts0: int) -> dict[str, Any]:
         host, port = harness.mqtt_address()
         base: dict[str, Any] = {
-            "run": self.run_id,
-            "tags": tags,
-            "steps": steps,
-            "ts0": ts0,
-            "spacing_ms": SPACING_MS,
-            "size": BATCH,
-            "timeout": self.size.timeout_s,
-        }
-        log = self.db.dir / f"publish-{path}.log"
-        env = self.db.env()
+            "run": self.run_id, "tags": self.size.tags, "steps": steps, "ts0": ts0,
+            "spacing_ms": SPACING_MS, "size": BATCH, "timeout": self.size.timeout_s,
+        }  # fmt: skip
         if path == "http":
-            spec = {
-                **base,
-                "via": "http",
-                "url": f"http://127.0.0.1:{self.port}",
-                "key": self.site["gateway_key"],
-                "threads": 4,
-            }
-        else:
-            spec = {
-                **base, "via": "mqtt", "host": host, "port": port, "topic": f"bench/{self.run_id}",
-                "style": "single" if path == "mqtt-single" else "batch",
-                "window": 100, "client": self.mqtt_client,
-            }  # fmt: skip
-        publisher = harness.Publisher(spec, env, log)
+            url = f"http://127.0.0.1:{self.port}"
+            return {**base, "via": "http", "url": url, "key": self.site["gateway_key"], "threads": 4}
+        return {
+            **base, "via": "mqtt", "host": host, "port": port, "topic": f"bench/{self.run_id}",
+            "style": "single" if path == "mqtt-single" else "batch", "window": 100, "client": self.mqtt_client,
+        }  # fmt: skip
+
+    def measure(self, path: str) -> Outcome:
+        assert self.db is not None and self.streams
+        tags = self.size.tags
+        steps = self.size.readings[path] // tags
+        n = steps * tags
+        spec = self._spec(path, steps, self._ts0(steps))
+        publisher = harness.Publisher(spec, self.db.env(), self.db.dir / f"publish-{path}.log")
         expected_alarms = workload.excursions(tags, steps)
         acc0, rej0, occ0 = self._counts()
+        rows0 = int(self.db.scalar("SELECT COUNT(*) FROM monitoring_reading"))
+        cpu0 = [p.cpu for p in self.streams]
+        web0 = self.web.cpu if self.web else 0.0
+        load = harness.load_average()
         publisher.go()
         done_at: float | None = None
         stored = 0
@@ -193,7 +189,7 @@ class Run:
         deadline = time.monotonic() + self.size.timeout_s
         note = ""
         while time.monotonic() < deadline:
-            if not self.stream.alive:
+            if not all(p.alive for p in self.streams):
                 note = "the stream exited"
                 break
             acc, rej, _ = self._counts()
@@ -212,6 +208,8 @@ class Run:
         else:
             note = f"timeout after {self.size.timeout_s:.0f} s"
         end = done_at or time.time()
+        stream_cpu = sum(p.cpu for p in self.streams) - sum(cpu0)
+        web_cpu = (self.web.cpu if self.web else 0.0) - web0
         if published is None:
             published = publisher.result(self.size.timeout_s)
         first = float(published["first"])
@@ -226,13 +224,23 @@ class Run:
             if occurrences >= expected_alarms:
                 break
             time.sleep(0.2)
-        rejected = rej - rej0
+        rows = int(self.db.scalar("SELECT COUNT(*) FROM monitoring_reading")) - rows0
         notes = [note] if note else []
-        if rejected:
-            notes.append(f"{rejected:,} rejected")
+        if occurrences != expected_alarms:
+            notes.append(f"alarms: {occurrences} raised for {expected_alarms} excursions published")
+        if rows != stored:
+            notes.append(f"{rows:,} rows in monitoring_reading for {stored:,} accepted")
+        if rej - rej0:
+            notes.append(f"{rej - rej0:,} rejected")
         if published.get("errors"):
             notes.append(f"{published['errors']} publish errors {published.get('error_sample', '')}")
-        return Outcome(stored, end - first, published_s, occurrences, expected_alarms, "; ".join(notes))
+        elapsed = end - first
+        cpu = f"stream {stream_cpu / elapsed:.0%}"
+        if path == "http":
+            cpu += f", web {web_cpu / elapsed:.0%}"
+        return Outcome(
+            stored, elapsed, published_s, occurrences, expected_alarms, "; ".join(notes), cpu, load
+        )
 
 
 def run(
@@ -242,51 +250,54 @@ def run(
     paths: list[str] | None = None,
     keep: bool = False,
     mqtt_client: str = "paho",
+    workers: int = 1,
 ) -> str:
     """Measure and return the markdown body (a table and its notes)."""
     size = QUICK if quick else FULL
     paths = paths or list(PATHS)
     rows: list[list[Any]] = []
     mqtt_problem = harness.mqtt_problem()
+
+    def missing(label: str, kind: str, path: str, raw: str, why: str) -> list[Any]:
+        return [
+            label,
+            LABELS[path],
+            "—",
+            "not run",
+            _target(kind, path),
+            "—",
+            raw,
+            "—",
+            "—",
+            "—",
+            "—",
+            "—",
+            why,
+        ]
+
     for kind in kinds:
         label = "SQLite" if kind == "sqlite" else "PostgreSQL"
         problem = harness.postgres_problem() if kind == "postgresql" else None
         if problem:
-            rows += [
-                [label, LABELS[p], "—", "not run", _target(kind, p), "—", "—", "—", "—", "—", problem]
-                for p in paths
-            ]
+            rows += [missing(label, kind, p, "—", problem) for p in paths]
             print(f"{label}: {problem}")
             continue
-        print(f"{label}: load average {_load()}")
-        r = Run(kind, size, keep, mqtt_client)
+        if workers > 1 and mqtt_problem:
+            rows += [missing(label, kind, p, "—", f"{workers} stream workers need the broker: {mqtt_problem}") for p in paths]  # fmt: skip
+            continue
+        print(f"{label}: load average {harness.load_average()}", flush=True)
+        r = Run(kind, size, keep, mqtt_client, workers)
         try:
             r.setup()
             for path in paths:
                 if path.startswith("mqtt") and mqtt_problem:
-                    rows.append(
-                        [
-                            label,
-                            LABELS[path],
-                            "—",
-                            "not run",
-                            _target(kind, path),
-                            "—",
-                            _fmt(r.raw),
-                            "—",
-                            "—",
-                            "—",
-                            mqtt_problem,
-                        ]
-                    )
+                    rows.append(missing(label, kind, path, _fmt(r.raw), mqtt_problem))
                     continue
                 print(f"  {path}: publishing {size.readings[path]:,} readings …", flush=True)
                 o = r.measure(path)
                 rate = o.stored / o.elapsed if o.elapsed > 0 else 0.0
                 target = TARGETS[kind] if path != "mqtt-single" else SINGLE_TARGET
-                unit_rate = rate  # one reading per message: readings/s = messages/s
-                met = "yes" if unit_rate >= target and not o.note else "no"
-                ratio = f"{rate / r.raw:.0%}" if r.raw else "—"
+                met = "yes" if rate >= target and not o.note else "no"
                 alarms = f"{o.alarms} ({o.expected_alarms})"
                 rows.append(
                     [
@@ -297,50 +308,33 @@ def run(
                         _target(kind, path),
                         met,
                         _fmt(r.raw),
-                        ratio,
+                        f"{rate / r.raw:.0%}" if r.raw else "—",
                         _fmt(o.published_s),
                         alarms,
+                        o.cpu,
+                        o.load,
                         o.note,
                     ]
                 )
-                print(f"    {rate:,.0f}/s over {o.elapsed:.1f} s; alarms {alarms}; {o.note}", flush=True)
+                print(
+                    f"    {rate:,.0f}/s over {o.elapsed:.1f} s; alarms {alarms}; CPU {o.cpu}; {o.note}",
+                    flush=True,
+                )
         except Exception as exc:
-            rows.append(
-                [
-                    label,
-                    "setup",
-                    "—",
-                    "failed",
-                    "—",
-                    "—",
-                    _fmt(r.raw),
-                    "—",
-                    "—",
-                    "—",
-                    f"{type(exc).__name__}: {exc}"[:300],
-                ]
-            )
+            why = f"{type(exc).__name__}: {exc}"[:300]
+            rows.append([label, "setup", "—", "failed", "—", "—", _fmt(r.raw), "—", "—", "—", "—", "—", why])
             print(f"  failed: {exc}")
-            if r.stream is not None:
-                print(r.stream.tail())
         finally:
             r.teardown()
     out = table(HEADERS, rows)
     print(out)
-    return out + "\n\n" + _notes(size)
+    return out + "\n\n" + _notes(size, workers)
 
 
 def _target(kind: str, path: str) -> str:
     if path == "mqtt-single":
         return f"≥ {SINGLE_TARGET:,} msg/s"
     return f"≥ {TARGETS[kind]:,}"
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
 
 
 def _stream_summary(stream: harness.Proc) -> None:
@@ -353,17 +347,20 @@ def _stream_summary(stream: harness.Proc) -> None:
         print(f"    stream: {line[-220:]}")
 
 
-def _notes(size: Size) -> str:
+def _notes(size: Size, workers: int) -> str:
+    streams = "one `anquan stream` process" if workers == 1 else f"{workers} `anquan stream` workers"
     return (
         f"Site: {size.tags} tags, each with HH/H/L/LL limit rules (all {size.tags * 4} rules evaluated on every "
         f"reading). Readings are scans of all tags {SPACING_MS} ms apart, values in the normal band except one in "
         f"{workload.EXCURSION_EVERY:,} crossing H or L for one sample; *Alarms raised* counts the alarm "
         "occurrences stored against the excursions published. *Stored/s* = readings stored ÷ time from the "
-        "first publish until the last is stored (the `anquan stream` process: validation, storage, live "
-        "values, counters, alarm engine, acknowledgement; its rollup and tag-health jobs run meanwhile). "
+        f"first publish until the last is stored ({streams}: validation, storage, live values, counters, alarm engine, acknowledgement; its rollup and tag-health jobs run meanwhile). "
         "*Raw limit/s*: `raw_limits` on the same database in the same run (SQLite `executemany` of "
         "`INSERT OR IGNORE`, PostgreSQL `COPY`, 5000-row transactions, nothing else). *Published/s*: how fast "
         "the broker (MQTT) or the web app (HTTP, 202 after the inbox row is stored) took the readings. "
         "Publishers are separate processes with payloads encoded beforehand; uvicorn runs one worker. "
-        "This machine is shared: every process of the run competes for its cores."
+        "*CPU*: CPU time the stream (and for HTTP the web process) used ÷ the elapsed time — a Python "
+        "process tops out near 100 % of one core. *Load avg*: the machine's 1/5/15-minute load when the "
+        "path started; this machine has 2 cores and is shared, so every process of the run (and anything "
+        "else running) competes for them."
     )

@@ -196,7 +196,8 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
     label = "SQLite" if kind == "sqlite" else "PostgreSQL"
     run_id = uuid.uuid4().hex[:8]
     db = harness.BenchDB(kind, keep=keep)
-    stream = web = load = None
+    streams: list[harness.Proc] = []
+    web = load = None
     console: Console | None = None
     watcher: JournalWatcher | None = None
     marker: Any = None
@@ -205,9 +206,9 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
         site = db.fixture("build", {"tags": tags, "markers": MARKERS, "run": run_id})
         print(f"  site: {site['tags']} tags + {site['markers']} markers, {site['rules']} alarm rules")
         rule_of = {code: int(rule) for rule, code in site["marker_rules"].items()}
-        stream = harness.start_stream(db)
+        streams = harness.start_stream(db)
         web, port = harness.start_web(db)
-        harness.wait_connected(db, site["mqtt_connector"], stream)
+        harness.wait_connected(db, site["mqtt_connector"], streams)
         host, mqtt_port = harness.mqtt_address()
         load = harness.Publisher(
             {"via": "paced", "run": run_id, "tags": tags, "rate": LOAD, "size": 1000,
@@ -254,7 +255,7 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
             back = json.dumps({"tag": code, "ts": time.time_ns() // 1_000_000, "value": 50.0})
             marker.publish(topic, back, qos=1)
             time.sleep(rng.uniform(0.05, 0.15))
-            if console.error or watcher.error or not stream.alive:
+            if console.error or watcher.error or not all(p.alive for p in streams):
                 break
         elapsed = time.monotonic() - t_start
         acc1 = int(db.scalar("SELECT COALESCE(SUM(accepted), 0) FROM streaming_connector"))
@@ -266,7 +267,7 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
         for err in (console.error, watcher.error):
             if err:
                 notes.append(err)
-        if not stream.alive:
+        if not all(p.alive for p in streams):
             notes.append("the stream exited")
         background = f"{LOAD:,}/s asked; published {load_result.get('rate', 0):,.0f}/s, stored {(acc1 - acc0) / elapsed:,.0f}/s"
         met = "yes" if pushed and percentile(pushed, 99) < TARGET_P99_MS and not lost else "no"
@@ -290,7 +291,7 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
             watcher.join(5)
         if console is not None:
             console.close()
-        for proc in (load, web, stream):
+        for proc in [load, web, *streams]:
             if proc is not None:
                 proc.stop()
         db.close()

@@ -4,7 +4,7 @@ normal and clears."""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from anquan.conftest import FAST_HASHERS, signed_in_page
 from anquan.demo import loader, simulate
+from anquan.demo.models import FaultInjection
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.models import AlarmOccurrence
 from anquan.org.choices import Role
@@ -24,11 +25,16 @@ from anquan.streaming.pipeline import Pipeline
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+# A fixed instant: the simulator's noise and weather are functions of time, so the run is the same
+# every time (10:00 in Binhai on a November morning).
+START = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC).timestamp()
+
+
 class Clock:
     """The simulator's and the pipeline's shared clock, advanced by the test (seconds)."""
 
     def __init__(self) -> None:
-        self.t = time.time()
+        self.t = START
 
     def __call__(self) -> float:
         return self.t
@@ -85,10 +91,12 @@ def test_a_simulated_leak_alarms_in_the_open_console_is_acknowledged_returns_and
     page.goto(live_server.url + reverse("monitoring:console"))
     assert page.locator("#console-table tr[data-occurrence]").count() == 0
 
-    # Given a hydrogen leak at the flange manifold, played by the simulator (20 simulated minutes)
-    simulate.inject(
+    # Given a hydrogen leak at the flange manifold, played by the simulator (20 simulated minutes,
+    # starting now on the simulated clock)
+    leak = simulate.inject(
         None, site=site, scenario="h2_leak", equipment="FV-404", duration_minutes=20, severity=2.0
     )
+    FaultInjection.objects.filter(pk=leak.pk).update(start_at=dt.datetime.fromtimestamp(clock.t, dt.UTC))
     run(20 * 60)
 
     # the flange detector's first alarm (25 %LEL) is in the open console, without a reload
