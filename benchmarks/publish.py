@@ -62,12 +62,43 @@ def _go() -> None:
     sys.stdin.readline()
 
 
+class Credit:
+    """How many messages the publisher may have sent: ``credit`` in the spec at first, then
+    ``credit N`` lines on stdin from the benchmark (messages stored + the window). Without it the
+    publisher sends as fast as it can. The broker holds only so many unacknowledged messages for a
+    slow subscriber (Mosquitto's ``max_queued_messages``, 1000 by default) and drops the rest, so an
+    unbounded publisher would measure the broker's losses, not the stream."""
+
+    def __init__(self, initial: int | None) -> None:
+        self.allowed = initial
+        self._cond = threading.Condition()
+        if initial is not None:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in sys.stdin:
+            word, _, value = line.strip().partition(" ")
+            if word == "credit":
+                with self._cond:
+                    self.allowed = max(self.allowed or 0, int(value))
+                    self._cond.notify_all()
+
+    def wait(self, i: int) -> None:
+        """Until message ``i`` (0-based) may be sent."""
+        if self.allowed is None:
+            return
+        with self._cond:
+            while self.allowed is not None and i >= self.allowed:
+                self._cond.wait(1.0)
+
+
 def run_mqtt(spec: dict[str, Any]) -> dict[str, Any]:
     part, parts = int(spec.get("part", 0)), int(spec.get("parts", 1))
     payloads = _payloads(spec, part, parts)
     readings = _count(spec, part, parts)
+    credit = spec.get("credit")
     if spec.get("client") == "mosquitto_pub":
-        return _mosquitto_pub(spec, payloads, readings, part)
+        return _mosquitto_pub(spec, payloads, readings, part, credit)
     client = _mqtt_client(spec, f"anquan-bench-pub-{spec['run']}-{part}")
     topic = f"{spec['topic']}/p{part}"
     done = threading.Event()
@@ -83,8 +114,10 @@ def run_mqtt(spec: dict[str, Any]) -> dict[str, Any]:
 
     client.on_publish = on_publish
     _go()
+    allowance = Credit(credit)
     first = time.time()
-    for payload in payloads:
+    for i, payload in enumerate(payloads):
+        allowance.wait(i)
         client.publish(topic, payload, qos=1)
     sent = time.time()
     done.wait(float(spec.get("timeout", 600)))
@@ -100,34 +133,42 @@ def run_mqtt(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mosquitto_pub(spec: dict[str, Any], payloads: list[bytes], readings: int, part: int) -> dict[str, Any]:
+def _mosquitto_pub(
+    spec: dict[str, Any], payloads: list[bytes], readings: int, part: int, credit: int | None
+) -> dict[str, Any]:
     """The same messages through Mosquitto's own C client (``mosquitto_pub -l``: one message per
     line, QoS 1, ``window`` in flight): a publisher that needs little of the machine's CPU."""
     import subprocess
-    import tempfile
 
-    with tempfile.TemporaryFile() as lines:
-        for payload in payloads:
-            if b"\n" in payload:
-                raise SystemExit("mosquitto_pub -l sends one message per line: a payload holds a newline")
-            lines.write(payload + b"\n")
-        lines.seek(0)
-        argv = [
-            "mosquitto_pub", "-h", str(spec["host"]), "-p", str(spec["port"]), "-t", f"{spec['topic']}/p{part}",
-            "-q", "1", "-l", "-M", str(spec.get("window", 100)), "-i", f"anquan-bench-pub-{spec['run']}-{part}",
-        ]  # fmt: skip
-        _go()
-        first = time.time()
-        done = subprocess.run(argv, stdin=lines, capture_output=True, timeout=float(spec.get("timeout", 600)))
-        acked = time.time()
+    if any(b"\n" in payload for payload in payloads):
+        raise SystemExit("mosquitto_pub -l sends one message per line: a payload holds a newline")
+    argv = [
+        "mosquitto_pub", "-h", str(spec["host"]), "-p", str(spec["port"]), "-t", f"{spec['topic']}/p{part}",
+        "-q", "1", "-l", "-M", str(spec.get("window", 100)), "-i", f"anquan-bench-pub-{spec['run']}-{part}",
+    ]  # fmt: skip
+    _go()
+    allowance = Credit(credit)
+    first = time.time()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    step = 100
+    for i in range(0, len(payloads), step):
+        allowance.wait(min(i + step, len(payloads)) - 1)
+        proc.stdin.write(b"".join(p + b"\n" for p in payloads[i : i + step]))
+        proc.stdin.flush()
+    proc.stdin.close()
+    sent = time.time()
+    code = proc.wait(float(spec.get("timeout", 600)))
+    acked = time.time()
+    stderr = proc.stderr.read() if proc.stderr is not None else b""
     return {
         "first": first,
-        "sent": acked,
-        "acked": acked if done.returncode == 0 else None,
+        "sent": sent,
+        "acked": acked if code == 0 else None,
         "messages": len(payloads),
         "readings": readings,
-        "errors": 0 if done.returncode == 0 else len(payloads),
-        "error_sample": done.stderr.decode(errors="replace")[:200],
+        "errors": 0 if code == 0 else len(payloads),
+        "error_sample": stderr.decode(errors="replace")[:200],
     }
 
 

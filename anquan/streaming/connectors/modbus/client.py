@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
+from anquan.streaming.connectors.asyncloop import run_sync as run_sync  # for schema.test_connection
 from anquan.streaming.connectors.modbus import mapping
 from anquan.streaming.connectors.modbus.schema import ModbusConfig
-
-T = TypeVar("T")
 
 # Modbus exception codes (Modbus Application Protocol V1.1b3 §7), as shown in status and dead letters.
 EXCEPTION_CODES = {
@@ -38,28 +34,6 @@ class ConnectError(Exception):
 
 class ReadError(Exception):
     """The device answered a read with a Modbus exception (e.g. an illegal data address)."""
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` from synchronous code, on a short-lived thread if this one runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="modbus-sync", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def exception_text(code: int) -> str:

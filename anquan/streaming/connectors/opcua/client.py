@@ -7,10 +7,10 @@ import asyncio
 import datetime as dt
 import socket
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from asyncua import Client, ua
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
@@ -20,10 +20,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from anquan.streaming.connectors.asyncloop import run_sync
 from anquan.streaming.connectors.opcua.mapping import Sample
 from anquan.streaming.connectors.opcua.schema import OpcUaConfig
 
-T = TypeVar("T")
 APPLICATION_URI = "urn:anquan:opcua:client"
 CERT_FILE, KEY_FILE = "anquan-client-cert.der", "anquan-client-key.pem"
 _cert_lock = threading.Lock()
@@ -61,29 +61,6 @@ def default_pki_dir() -> Path:
     from django.conf import settings
 
     return Path(settings.DATA_DIR) / "opcua"
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion from synchronous code (a view, a service), even when the calling
-    thread already runs an event loop (then on a short-lived thread of its own)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="opcua-sync", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def describe(exc: BaseException) -> str:
