@@ -270,7 +270,7 @@ def _minute_sql(ids: Sequence[int]) -> str:
 INSERT INTO monitoring_rollup (tag_id, period, bucket, min, max, sum, count)
 SELECT tag_id, 60, (ts / {MINUTE_MS}) * {MINUTE_MS}, MIN(value), MAX(value), SUM(value), COUNT(*)
 FROM monitoring_reading
-WHERE {_in_clause(ids)} AND ts >= %s
+WHERE {_in_clause(ids)} AND ts >= %s AND ts < %s
 GROUP BY tag_id, (ts / {MINUTE_MS}) * {MINUTE_MS}
 ON CONFLICT (tag_id, period, bucket) DO UPDATE SET
     min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count
@@ -289,10 +289,11 @@ ON CONFLICT (tag_id, period, bucket) DO UPDATE SET
 """
 
 
-def refresh_rollups(since_ms: int, tag_ids: Iterable[int] | None = None) -> int:
-    """Recompute the minute rollups of every bucket from the one holding ``since_ms`` on, from the
-    readings, then the hour rollups from the minute rollups. Exact and idempotent: a bucket is always
-    recomputed whole (its start is floored), and each result replaces the stored one.
+def refresh_rollups(since_ms: int, tag_ids: Iterable[int] | None = None, until_ms: int | None = None) -> int:
+    """Recompute the minute rollups of every bucket from the one holding ``since_ms`` on (up to the
+    bucket holding ``until_ms``, excluded; every later one when None), from the readings, then the
+    hour rollups from the minute rollups. Exact and idempotent: a bucket is always recomputed whole
+    (its start is floored), and each result replaces the stored one.
 
     ``tag_ids`` narrows it to the tags written (the stream passes those; all tags when None).
     Returns the number of minute buckets written."""
@@ -300,11 +301,12 @@ def refresh_rollups(since_ms: int, tag_ids: Iterable[int] | None = None) -> int:
     if not ids:
         return 0
     minute_from = (since_ms // MINUTE_MS) * MINUTE_MS
+    minute_to = (until_ms // MINUTE_MS) * MINUTE_MS if until_ms is not None else 2**62
     hour_from = (since_ms // HOUR_MS) * HOUR_MS
     written = 0
     for chunk in _chunks(ids):
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(_minute_sql(chunk), [*_in_params(chunk), minute_from])
+            cur.execute(_minute_sql(chunk), [*_in_params(chunk), minute_from, minute_to])
             written += max(cur.rowcount, 0)
             cur.execute(_hour_sql(chunk), [*_in_params(chunk), hour_from])
     return written

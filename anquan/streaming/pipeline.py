@@ -57,6 +57,7 @@ from anquan.streaming.partition import tag_partitions
 from anquan.streaming.types import RawReading, Reject, Sink, cut
 
 logger = logging.getLogger(__name__)
+MINUTE_MS = 60_000
 
 Row = tuple[int, int, float]  # (tag_id, ts_ms, value)
 
@@ -232,7 +233,7 @@ class Pipeline:
         self._queued_weight = 0  # waiting in the queue
         self._pending_weight = 0  # queued + being handled (released after the acks)
         self._statuses: dict[int, tuple[str, str, dt.datetime]] = {}
-        self._dirty: dict[int, int] = {}  # tag → earliest ts stored since take_dirty()
+        self._dirty: dict[int, set[int]] = {}  # tag → minute buckets stored into since take_dirty()
         self._dirty_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -663,9 +664,10 @@ class Pipeline:
             with self._dirty_lock:
                 dirty = self._dirty
                 for tag_id, ts, _value in work.accepted:
-                    seen = dirty.get(tag_id)
-                    if seen is None or ts < seen:
-                        dirty[tag_id] = ts
+                    buckets = dirty.get(tag_id)
+                    if buckets is None:
+                        dirty[tag_id] = buckets = set()
+                    buckets.add(ts - ts % MINUTE_MS)
 
     def _write_statuses(self) -> None:
         with self._cond:
@@ -716,16 +718,14 @@ class Pipeline:
         work.processed = True
 
     # --- for the runtime ---------------------------------------------------------------------
-    def restore_dirty(self, dirty: dict[int, int]) -> None:
-        """Put back what ``take_dirty`` gave when the rollups could not be written."""
+    def restore_dirty(self, dirty: dict[int, set[int]]) -> None:
+        """Put back minute buckets still to roll up (still filling, or their rollup failed)."""
         with self._dirty_lock:
-            for tag_id, ts in dirty.items():
-                seen = self._dirty.get(tag_id)
-                if seen is None or ts < seen:
-                    self._dirty[tag_id] = ts
+            for tag_id, buckets in dirty.items():
+                self._dirty.setdefault(tag_id, set()).update(buckets)
 
-    def take_dirty(self) -> dict[int, int]:
-        """tag → earliest ts stored since the last call (for the rollups)."""
+    def take_dirty(self) -> dict[int, set[int]]:
+        """tag → the minute buckets (start, ms) stored into since the last call (for the rollups)."""
         with self._dirty_lock:
             dirty, self._dirty = self._dirty, {}
         return dirty

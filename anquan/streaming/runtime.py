@@ -195,7 +195,7 @@ class Jobs:
         self.pipeline = pipeline
         self.site_wide = site_wide
         self.site_ids = None if site_ids is None else list(site_ids)
-        self._previous_dirty: dict[int, int] = {}
+        self._previous_due: dict[int, set[int]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._due: dict[str, float] = {}
@@ -245,23 +245,31 @@ class Jobs:
             close_old_connections()
 
     def rollups(self) -> None:
-        """Recompute the buckets this worker wrote to in this cycle and the one before (another
-        worker's concurrent recompute of a shared bucket may have missed a late commit)."""
-        dirty = self.pipeline.take_dirty()
-        combined = dict(self._previous_dirty)
-        for tag, ts in dirty.items():
-            combined[tag] = min(ts, combined.get(tag, ts))
-        by_minute: dict[int, list[int]] = {}
-        for tag, ts in combined.items():
-            by_minute.setdefault(ts - ts % storage.MINUTE_MS, []).append(tag)
+        """Roll up each minute this worker stored into once it has closed, in the cycle after it
+        closes and once more in the next (another worker's concurrent recompute of a shared bucket
+        may have missed a late commit). A minute still filling waits: recomputing it every cycle
+        would re-read it again and again. Charts read raw readings for recent windows."""
+        open_minute = now_ms() // storage.MINUTE_MS * storage.MINUTE_MS
+        waiting: dict[int, set[int]] = {}
+        closed: dict[int, set[int]] = {}
+        for tag, buckets in self.pipeline.take_dirty().items():
+            for bucket in buckets:
+                (waiting if bucket >= open_minute else closed).setdefault(tag, set()).add(bucket)
+        due: dict[int, set[int]] = {tag: set(b) for tag, b in self._previous_due.items()}
+        for tag, buckets in closed.items():
+            due.setdefault(tag, set()).update(buckets)
+        by_bucket: dict[int, list[int]] = {}
+        for tag, buckets in due.items():
+            for bucket in buckets:
+                by_bucket.setdefault(bucket, []).append(tag)
         try:
-            for since, tags in sorted(by_minute.items()):
-                storage.refresh_rollups(since, tags)
+            for bucket, tags in sorted(by_bucket.items()):
+                storage.refresh_rollups(bucket, tags, until_ms=bucket + storage.MINUTE_MS)
         except Exception:
-            # keep everything for the next run
-            self.pipeline.restore_dirty(combined)
+            self.pipeline.restore_dirty({**due, **waiting})  # everything again next time
             raise
-        self._previous_dirty = dirty
+        self.pipeline.restore_dirty(waiting)
+        self._previous_due = closed
 
     def retention(self) -> None:
         result = storage.apply_retention(now_ms())

@@ -59,7 +59,7 @@ def test_the_worker_ingests_raises_and_returns_alarms_and_keeps_its_jobs(world, 
     try:
         wait_for(quietly(lambda: Connector.objects.get(pk=mqtt.pk).status == "connected"))
         assert worker.pipeline is not None and worker.pipeline.processor is not None
-        t0 = now_ms() - 10_000
+        t0 = (now_ms() // 60_000 - 2) * 60_000 + 5_000  # a closed minute: rolled up at once
         for i, value in enumerate([20.0, 45.0, 46.0, 30.0]):
             assert publisher.send(topic, {"tag": "TI-101", "ts": t0 + i * 1000, "value": value})
         InboundBatch.objects.create(
@@ -69,7 +69,9 @@ def test_the_worker_ingests_raises_and_returns_alarms_and_keeps_its_jobs(world, 
         wait_for(quietly(lambda: Reading.objects.count() == 5))
         wait_for(quietly(lambda: AlarmJournal.objects.filter(rule=h_rule, kind="returned").exists()))
         wait_for(quietly(lambda: Rollup.objects.filter(tag=ti, period=60).exists()))
-        wait_for(quietly(lambda: TagLive.objects.get(tag=ti).status == "ok"))
+        wait_for(
+            quietly(lambda: TagLive.objects.get(tag=ti).status == "stale")
+        )  # its last reading is minutes old
         assert InboundBatch.objects.count() == 0
 
         services.set_enabled(None, mqtt, False)  # the worker notices and stops the coordinator
@@ -83,12 +85,7 @@ def test_the_worker_ingests_raises_and_returns_alarms_and_keeps_its_jobs(world, 
 
     kinds = list(AlarmJournal.objects.filter(rule=h_rule).order_by("id").values_list("kind", "value"))
     assert kinds == [("activated", 45.0), ("returned", 30.0)]
-    assert sorted(Rollup.objects.filter(tag=ti, period=60).values_list("count", flat=True)) in (
-        [4],
-        [1, 3],
-        [2, 2],
-        [3, 1],
-    )
+    assert list(Rollup.objects.filter(tag=ti, period=60).values_list("bucket", "count")) == [(t0 - 5_000, 4)]
     assert Connector.objects.get(pk=gateway.pk).accepted == 1
 
 
@@ -134,38 +131,47 @@ def test_runtime_refuses_an_impossible_worker_index():
         StreamRuntime(workers=2, worker_index=2)
 
 
-def test_rollups_are_recomputed_for_two_cycles(world, monkeypatch):
-    calls: list[tuple[int, list[int]]] = []
+def test_closed_minutes_are_rolled_up_for_two_cycles_and_the_open_one_waits(world, monkeypatch):
+    calls: list[tuple[int, list[int], int]] = []
     monkeypatch.setattr(
-        runtime_module.storage, "refresh_rollups", lambda since, tags: calls.append((since, sorted(tags)))
+        runtime_module.storage,
+        "refresh_rollups",
+        lambda since, tags, until_ms: calls.append((since, sorted(tags), until_ms)),
     )
+    now = [240_500]  # the minute from 240 000 is still filling
+    monkeypatch.setattr(runtime_module, "now_ms", lambda: now[0])
 
     class P:
         def __init__(self) -> None:
-            self.dirty: dict[int, int] = {}
+            self.dirty: dict[int, set[int]] = {}
 
-        def take_dirty(self) -> dict[int, int]:
+        def take_dirty(self) -> dict[int, set[int]]:
             d, self.dirty = self.dirty, {}
             return d
 
-        def restore_dirty(self, d: dict[int, int]) -> None:
-            self.dirty.update(d)
+        def restore_dirty(self, d: dict[int, set[int]]) -> None:
+            for tag, buckets in d.items():
+                self.dirty.setdefault(tag, set()).update(buckets)
 
     p = P()
     jobs = Jobs(p, site_wide=False)  # type: ignore[arg-type]
-    p.dirty = {1: 120_500, 2: 60_001}
+    p.dirty = {1: {120_000}, 2: {60_000, 240_000}}
     jobs.rollups()
-    p.dirty = {3: 180_000}
+    assert p.dirty == {2: {240_000}}  # waits for its minute to close
+    now[0] = 300_100
+    p.dirty.setdefault(3, set()).add(180_000)
     jobs.rollups()
     jobs.rollups()
 
     assert calls == [
-        (60_000, [2]),
-        (120_000, [1]),
-        (60_000, [2]),  # the previous cycle again
-        (120_000, [1]),
-        (180_000, [3]),
-        (180_000, [3]),
+        (60_000, [2], 120_000),
+        (120_000, [1], 180_000),
+        (60_000, [2], 120_000),  # the previous cycle's again
+        (120_000, [1], 180_000),
+        (180_000, [3], 240_000),
+        (240_000, [2], 300_000),  # closed now
+        (180_000, [3], 240_000),
+        (240_000, [2], 300_000),
     ]
 
 
