@@ -32,6 +32,7 @@ TARGET_P99_MS = 100.0
 MARKERS = 50
 POLL_S = 0.002
 SAMPLE_TIMEOUT_S = 5.0
+LOST_IN_A_ROW = 5  # the stream is not keeping up with the background load: stop sampling
 HEADERS = (
     "Database",
     "Background load",
@@ -234,7 +235,8 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
         rng = random.Random(1)
         stored: list[float] = []
         pushed: list[float] = []
-        lost = 0
+        lost = lost_in_a_row = 0
+        gave_up = ""
         codes = sorted(rule_of)
         topic = f"bench/{run_id}/marker"
         for i in range(samples):
@@ -249,7 +251,9 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
             at_push = seen_push.take(rule, "activated", SAMPLE_TIMEOUT_S)
             if at_store is None or at_push is None:
                 lost += 1
+                lost_in_a_row += 1
             else:
+                lost_in_a_row = 0
                 stored.append((at_store - published) * 1000)
                 pushed.append((at_push - published) * 1000)
             back = json.dumps({"tag": code, "ts": time.time_ns() // 1_000_000, "value": 50.0})
@@ -257,11 +261,16 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
             time.sleep(rng.uniform(0.05, 0.15))
             if console.error or watcher.error or not all(p.alive for p in streams):
                 break
+            if lost_in_a_row >= LOST_IN_A_ROW:
+                gave_up = (
+                    f"stopped after {LOST_IN_A_ROW} samples in a row timed out: the stream is behind the load"
+                )
+                break
         elapsed = time.monotonic() - t_start
         acc1 = int(db.scalar("SELECT COALESCE(SUM(accepted), 0) FROM streaming_connector"))
         load.send("stop")
         load_result = load.result(30)
-        notes = []
+        notes = [gave_up] if gave_up else []
         if lost:
             notes.append(f"{lost} samples without both arrivals in {SAMPLE_TIMEOUT_S:.0f} s")
         for err in (console.error, watcher.error):
