@@ -59,7 +59,7 @@ def build(tags: int, markers: int, run: str) -> dict[str, Any]:
         )
 
     tag_ids: dict[str, int] = {}
-    eq = None
+    eq: Any = None
     for i, code in enumerate(workload.tag_codes(tags)):
         if i % TAGS_PER_EQUIPMENT == 0:
             eq = equipment(i // TAGS_PER_EQUIPMENT + 1, areas[(i // TAGS_PER_EQUIPMENT) % AREAS])

@@ -1,9 +1,9 @@
 """What every benchmark needs: the services, a fresh database, and the real processes around it.
 
-- ``services()``: which of PostgreSQL and the MQTT broker answer (a missing one is named in the
-  tables, never skipped silently);
+- ``postgres_problem()`` / ``mqtt_problem()``: why PostgreSQL or the MQTT broker does not answer
+  (a missing service is named in the tables, never skipped silently);
 - ``BenchDB``: a fresh database — a SQLite file in a temp dir, or the PostgreSQL database
-  ``anquan_bench`` dropped and created — migrated with ``anquan migrate``, set up by
+  ``anquan_bench_<run id>`` created and dropped — migrated with ``anquan migrate``, set up by
   ``benchmarks.fixture`` (a subprocess with the bench environment), and read directly with the
   driver (``query``) while the stream writes;
 - ``Proc``: a subprocess (``anquan stream``, uvicorn, a publisher) with its log in the temp dir,
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 PG_ADMIN_URL = os.environ.get("ANQUAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "anquan_bench"
+PG_DATABASE = "anquan_bench"  # each run gets its own: anquan_bench_<run id>, dropped at the end
 MQTT_URL = os.environ.get("ANQUAN_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
@@ -213,7 +214,8 @@ class BenchDB:
             self.path = self.dir / "bench.sqlite3"
             self.url = f"sqlite:///{self.path}"
         else:
-            self.url = pg_url(PG_DATABASE)
+            self.database = f"{PG_DATABASE}_{uuid.uuid4().hex[:8]}"
+            self.url = pg_url(self.database)
             self._recreate_pg()
         self._conn: Any = None
 
@@ -225,8 +227,14 @@ class BenchDB:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+            conn.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {self.database}")
+
+    def _drop_pg(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -292,9 +300,12 @@ class BenchDB:
                 self._conn.close()
             self._conn = None
         if self.keep:
-            print(f"  (kept: {self.dir}{'' if self.kind == 'sqlite' else ', database ' + PG_DATABASE})")
+            print(f"  (kept: {self.dir}{'' if self.kind == 'sqlite' else ', database ' + self.database})")
             return
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.kind == "postgresql":
+            with contextlib.suppress(Exception):
+                self._drop_pg()
 
 
 def start_stream(db: BenchDB, workers: int = 1, **env: str) -> list[Proc]:

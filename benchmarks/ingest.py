@@ -1,7 +1,7 @@
 """Ingest benchmark: sustained readings/s through the real ``anquan stream`` into storage, with limit
 alarm rules on every tag, beside the raw write limit of the same database measured in the same run.
 
-Per database (SQLite file in a temp dir; PostgreSQL database ``anquan_bench`` dropped and created):
+Per database (SQLite file in a temp dir; PostgreSQL database ``anquan_bench_<run id>``):
 migrate, build a synthetic site (``benchmarks.fixture``: N tags with HH/H/L/LL limit rules on all of
 them, an MQTT connector on ``bench/<run>/#``, an HTTP gateway connector with its key), measure the raw
 limit (``raw_limits``), start ``anquan stream`` and uvicorn as subprocesses, then for each path:
@@ -369,6 +369,10 @@ def _notes(size: Size, workers: int) -> str:
         "`INSERT OR IGNORE`, PostgreSQL `COPY`, 5000-row transactions, nothing else). *Published/s*: how fast "
         "the broker (MQTT) or the web app (HTTP, 202 after the inbox row is stored) took the readings. "
         "Publishers are separate processes with payloads encoded beforehand; uvicorn runs one worker. "
+        f"An MQTT publisher stays at most {CREDIT['mqtt-batch']} (batched) or {CREDIT['mqtt-single']} (single) "
+        "messages ahead of what the stream has stored: Mosquitto's default `max_queued_messages` (1000) "
+        "silently drops QoS 1 messages it has already acknowledged to the publisher once a subscriber is "
+        "that far behind (an unthrottled 2,000-message run lost 911 of them). "
         "*CPU*: CPU time the stream (and for HTTP the web process) used ÷ the elapsed time — a Python "
         "process tops out near 100 % of one core. *Load avg*: the machine's 1/5/15-minute load when the "
         "path started; this machine has 2 cores and is shared, so every process of the run (and anything "

@@ -220,7 +220,7 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
         seen_push, seen_store = Seen(), Seen()
         console = Console(
             f"http://127.0.0.1:{port}/monitoring/alarms/events/?site={site['site_id']}",
-            tuple(site["session_cookie"]),  # type: ignore[arg-type]
+            (site["session_cookie"][0], site["session_cookie"][1]),
             seen_push,
         )
         console.start()

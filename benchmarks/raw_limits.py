@@ -69,7 +69,8 @@ def postgres_copy(n: int, url: str) -> float:
                 ):
                     copy.write(chunk)
             elapsed = time.perf_counter() - t0
-            assert conn.execute("SELECT count(*) FROM bench_raw_reading").fetchone()[0] == n
+            stored = conn.execute("SELECT count(*) FROM bench_raw_reading").fetchone()
+            assert stored is not None and stored[0] == n
         finally:
             conn.execute("DROP TABLE IF EXISTS bench_raw_reading")
     return n / elapsed
