@@ -250,6 +250,8 @@ class EscalationPolicy(TimeStampedModel):
     """Per site: minutes an alarm may stay unacknowledged, per priority, before the next person up is told."""
 
     site = models.OneToOneField("org.Site", on_delete=models.CASCADE, related_name="alarm_escalation")
+    # Defaults are a site's starting policy, not figures from a standard: EEMUA 191 and ISA-18.2 leave
+    # the allowed response time to the alarm's rationalisation (AlarmRule.response_minutes).
     high_minutes = models.PositiveIntegerField(_("高优先级（分钟）"), default=5)
     medium_minutes = models.PositiveIntegerField(_("中优先级（分钟）"), default=15)
     low_minutes = models.PositiveIntegerField(_("低优先级（分钟）"), default=30)
