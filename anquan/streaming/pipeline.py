@@ -11,7 +11,10 @@ ANQUAN_STREAM_BATCH_MS old, whichever comes first), and for each batch:
    health sees them), writes the refused ones as dead letters (bulk) and bumps each connector's
    counters (one F() update per connector), and removes HTTP inbox rows it came from;
 3. feeds the accepted readings, in time order, to the AlarmProcessor — or, with several workers,
-   forwards those of tags whose alarm partition another worker owns (``partition.py``);
+   forwards those of tags whose alarm partition another worker owns (``partition.py``) and holds its
+   own for ANQUAN_STREAM_REORDER_MS, so that readings of the same tag forwarded by another worker
+   (which arrive later than those this worker took from the broker itself) are put back in time
+   order before the alarms see them;
 4. acknowledges: only now does an MQTT message get its PUBACK.
 
 When the database is unavailable the batch is kept and retried with back-off (0.5 s doubling to
@@ -135,7 +138,10 @@ class _Work:
     stored: bool = False
     stored_new: int = 0
     forwarded_to: set[int] = field(default_factory=set)
-    processed: bool = False
+    local: list[Row] = field(default_factory=list)  # for this worker's alarm partition
+    release_at: float = 0.0  # monotonic time when held readings go to the alarms (several workers)
+    local_min: int = 0  # ts range of ``local`` while held
+    local_max: int = 0
 
 
 TS_LIMIT = 2**62
@@ -213,6 +219,7 @@ class Pipeline:
         buffer_readings: int | None = None,
         clock: Callable[[], int] = now_ms,
         partition_map: Callable[[], dict[int, int]] | None = None,
+        reorder_ms: int | None = None,
     ) -> None:
         self.processor = processor
         self.forwarder = forwarder
@@ -224,12 +231,16 @@ class Pipeline:
         self.capacity = buffer_readings or settings.ANQUAN_STREAM_BUFFER_READINGS
         self.clock = clock
         self._partition_map_fn = partition_map or (lambda: tag_partitions(self.partitions))
+        if reorder_ms is None:
+            reorder_ms = settings.ANQUAN_STREAM_REORDER_MS
+        self.hold_s = reorder_ms / 1000 if self.partitions > 1 else 0.0
         self.stats = Stats()
 
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # the pipeline thread waits here for work
         self._room = threading.Condition(self._lock)  # submitters wait here for room in the buffer
         self._queue: deque[_Item] = deque()
+        self._held: deque[_Work] = deque()  # stored, waiting for the alarms (several workers)
         self._queued_weight = 0  # waiting in the queue
         self._pending_weight = 0  # queued + being handled (released after the acks)
         self._statuses: dict[int, tuple[str, str, dt.datetime]] = {}
@@ -333,12 +344,14 @@ class Pipeline:
             while True:
                 items = self._take()
                 if items is None:
+                    self._release_held(force=True)
                     break
                 self._housekeeping()
                 if items:
                     self._handle(items)
                 elif self._statuses:
                     self._retry("status", self._write_statuses_only)
+                self._release_held()
         except PipelineStopped:
             logger.warning(
                 "pipeline stopped with %s readings not stored (they stay unacknowledged)", self.buffered
@@ -360,6 +373,7 @@ class Pipeline:
             if not items:
                 break
             self._handle(items)
+        self._release_held(force=True)
         if self._statuses:
             self._write_statuses_only()
 
@@ -386,6 +400,11 @@ class Pipeline:
                     if self._statuses or mono >= end:
                         return []
                     wait = end - mono
+                if self._held:
+                    due = self._held[0].release_at - mono
+                    if due <= 0:
+                        return []
+                    wait = min(wait, due)
                 self._cond.wait(max(wait, 0.001))
 
     def _pop_batch(self) -> list[_Item]:
@@ -462,19 +481,74 @@ class Pipeline:
         work = self._validate(items)
         if not self._retry("store", lambda: self._store(work)):
             return
-        if not self._retry("alarms", lambda: self._alarms(work), give_up_after=3) and self._abandon:
-            return  # shutting down with the database unavailable: leave it unacknowledged
-        for item in items:
-            if item.ack is not None:
-                try:
-                    item.ack()
-                except Exception:
-                    logger.exception("acknowledgement failed")
-        self._release(items)
+        if not self._retry("forward", lambda: self._route(work)):
+            return  # shutting down with the broker unavailable: leave it unacknowledged
+        if self.hold_s:
+            work.release_at = time.monotonic() + self.hold_s
+            if work.local:
+                work.local_min = min(r[1] for r in work.local)
+                work.local_max = max(r[1] for r in work.local)
+            self._held.append(work)
+        else:
+            self._finish([work], work.local)
+
+    def _release_held(self, *, force: bool = False) -> None:
+        """Hand held readings to the alarms in time order, up to a watermark: the newest reading
+        held for ANQUAN_STREAM_REORDER_MS. Readings older than it are fed with it (arriving later
+        they would be ignored as older than what the rules have seen); a batch is acknowledged once
+        all its readings were fed."""
+        if not self._held:
+            return
+        if force:
+            watermark = None
+        else:
+            mono = time.monotonic()
+            watermark = max(
+                (w.local_max for w in self._held if w.release_at <= mono and w.local), default=None
+            )
+            if watermark is None:
+                if self._held[0].release_at <= mono:  # due batches without readings for the alarms
+                    while self._held and self._held[0].release_at <= mono and not self._held[0].local:
+                        self._finish([self._held.popleft()], [])
+                return
+        rows: list[Row] = []
+        done: list[_Work] = []
+        kept: deque[_Work] = deque()
+        for work in self._held:
+            if watermark is None or work.local_max <= watermark:
+                rows.extend(work.local)
+                done.append(work)
+            elif work.local and work.local_min <= watermark:
+                rows.extend(r for r in work.local if r[1] <= watermark)
+                work.local = [r for r in work.local if r[1] > watermark]
+                work.local_min = min(r[1] for r in work.local)
+                kept.append(work)
+            else:
+                kept.append(work)
+        self._held = kept
+        self._finish(done, rows)
+
+    def _finish(self, works: list[_Work], rows: list[Row]) -> None:
+        """Feed readings of this worker's partition to the alarms, then acknowledge the batches."""
+        if self.processor is not None and rows:
+            processor = self.processor
+            rows.sort(key=_ts)
+            # On failure the processor keeps its transitions and stores them on the next call; the
+            # retry feeds the same readings again, which it ignores as already seen.
+            if not self._retry("alarms", lambda: processor.process(rows), give_up_after=3) and self._abandon:
+                return  # shutting down with the database unavailable: leave it unacknowledged
         s = self.stats
-        s.batches += 1
-        s.stored += work.stored_new
-        s.forwarded_in += len(work.forwarded)
+        for work in works:
+            for item in work.items:
+                if item.ack is not None:
+                    try:
+                        item.ack()
+                    except Exception:
+                        logger.exception("acknowledgement failed")
+            self._release(work.items)
+            s.batches += 1
+            s.stored += work.stored_new
+            s.forwarded_in += len(work.forwarded)
 
     def _retry(self, what: str, fn: Callable[[], None], *, give_up_after: int | None = None) -> bool:
         """Run ``fn`` until it succeeds; back off 0.5 s doubling to 30 s while it fails.
@@ -684,38 +758,31 @@ class Pipeline:
         with transaction.atomic():
             self._write_statuses()
 
-    def _alarms(self, work: _Work) -> None:
-        if work.processed:
-            return
-        local: list[Row]
+    def _route(self, work: _Work) -> None:
+        """This worker's readings go to ``work.local``; another partition's to its owner."""
         if self.partitions == 1:
-            local = work.accepted + work.forwarded if work.forwarded else work.accepted
-        else:
-            owner = self._partition_map
-            me = self.partition
-            local = list(work.forwarded)
-            remote: dict[int, list[Row]] = {}
-            for row in work.accepted:
-                k = owner.get(row[0])
-                if k is None:
-                    continue  # no rule reads this tag
-                if k == me:
-                    local.append(row)
-                else:
-                    remote.setdefault(k, []).append(row)
-            for k, rows in remote.items():
-                if k in work.forwarded_to:
-                    continue
-                if self.forwarder is None or not self.forwarder.forward(k, rows):
-                    raise ForwardError(f"partition {k} did not take {len(rows)} readings")
-                work.forwarded_to.add(k)
-                self.stats.forwarded_out += len(rows)
-        if self.processor is not None and local:
-            local.sort(key=_ts)
-            # On failure the processor keeps its transitions and stores them on the next call; the
-            # retry feeds the same readings again, which it ignores as already seen.
-            self.processor.process(local)
-        work.processed = True
+            work.local = work.accepted + work.forwarded if work.forwarded else work.accepted
+            return
+        owner = self._partition_map
+        me = self.partition
+        local = list(work.forwarded)
+        remote: dict[int, list[Row]] = {}
+        for row in work.accepted:
+            k = owner.get(row[0])
+            if k is None:
+                continue  # no rule reads this tag
+            if k == me:
+                local.append(row)
+            else:
+                remote.setdefault(k, []).append(row)
+        for k, rows in remote.items():
+            if k in work.forwarded_to:
+                continue
+            if self.forwarder is None or not self.forwarder.forward(k, rows):
+                raise ForwardError(f"partition {k} did not take {len(rows)} readings")
+            work.forwarded_to.add(k)
+            self.stats.forwarded_out += len(rows)
+        work.local = local
 
     # --- for the runtime ---------------------------------------------------------------------
     def restore_dirty(self, dirty: dict[int, set[int]]) -> None:

@@ -457,3 +457,37 @@ def test_stop_flushes_what_is_queued(world, mqtt_connector):
     assert Reading.objects.count() == 1
     with pytest.raises(pipeline_module.PipelineStopped):
         p.submit(mqtt_connector.id, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_partitions_readings_are_held_so_late_forwarded_ones_are_fed_in_time_order(
+    world, mqtt_connector
+):
+    # This worker takes a newer reading of its own tag from the broker first; another worker
+    # forwards an older one (one batch and one broker hop later). The alarms see both, in order.
+    ti = world.tags["TI-101"].id
+    processor = FakeProcessor()
+    acks = Acks()
+    p = Pipeline(
+        processor=processor,
+        forwarder=FakeForwarder(),
+        partitions=2,
+        partition=0,
+        partition_map=lambda: {ti: 0},
+        batch_ms=10,
+        reorder_ms=400,
+    )
+    p.start()
+    try:
+        now = now_ms()
+        p.submit(mqtt_connector.id, [RawReading("TI-101", now - 5, 1.0)], ack=acks("m1"))
+        wait_for(lambda: Reading.objects.filter(tag_id=ti).count() == 1)
+        p.submit_forwarded([(ti, now - 7, 99.0)], ack=acks("fwd"))
+        time.sleep(0.1)
+        assert acks.calls == []  # stored, held for the alarms, not yet acknowledged
+        wait_for(lambda: len(acks.calls) == 2)
+    finally:
+        assert p.stop()
+
+    assert processor.fed == [[(ti, now - 7, 99.0), (ti, now - 5, 1.0)]]
+    assert acks.calls == ["m1", "fwd"]

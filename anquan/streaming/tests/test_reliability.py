@@ -330,19 +330,22 @@ def test_two_workers_share_the_load_and_alarms_stay_correct(world, broker, strea
     wait_for(connected(connector), 30, "the stream did not connect")
     time.sleep(1.0)  # both workers subscribed
 
-    # one message a second of data time: normal, high (both alarm), normal again (both return)
+    # one message a second of data time, sent close together: normal, one second high (both alarm),
+    # normal again (both return). Each worker takes messages of both tags from the broker; the
+    # owner of a tag's rules gets the other worker's share forwarded, later than its own: it holds
+    # its own long enough to feed the rules all of them in time order.
     base = now_ms() - 300_000
     pub = Publisher()
     total = 0
     for i in range(90):
-        high = 30 <= i < 60
+        high = i == 30
         payload = [
             {"tag": "TI-101", "ts": base + i * 1000, "value": 45.0 if high else 30.0 + (i % 3)},
             {"tag": "PI-201", "ts": base + i * 1000, "value": 2.0 if high else 1.0},
         ]
         assert pub.send(topic, payload)
         total += 2
-        time.sleep(0.01)
+        time.sleep(0.002)
     pub.close()
 
     wait_for(lambda: Reading.objects.count() == total, 30)
