@@ -6,6 +6,7 @@ anquan stream [--site CODE]                           the ingest and alarm proce
 anquan simulate [--speed N] [--via mqtt|http]         drive the demo site's tags live (faults from the 模拟器 page)
 anquan simulate inject SCENARIO --equipment CODE      schedule a fault (h2_leak, cooling_failure, bearing_wear, …)
 anquan simulate history --days 30 --output DIR        write history as CSV with its ground truth
+anquan detect train|score ...                        train a detector on a CSV file, score history files
 anquan alarms sync                                    make limit alarm rules for every tag's HH/H/L/LL
 anquan migrate                                        create or upgrade the database
 anquan load-demo                                      load the demo site (once; keeps data)
@@ -204,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         return _run(rest)
+    if command == "detect":  # plain Python: no database, no Django
+        from anquan.cli_detect import main as detect
+
+        return detect(rest)
     _django([ALIASES.get(command, command), *rest])
     return 0
 

@@ -3,4 +3,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anquan.config.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from anquan.streaming.ingest_asgi import with_fast_ingest  # noqa: E402  (needs Django set up)
+
+application = with_fast_ingest(django_application)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from anquan.monitoring.choices import TagStatus
 from anquan.monitoring.models import TagLive
@@ -68,7 +68,7 @@ def refresh_health(now_ms: int, site_ids: Iterable[int] | None = None) -> int:
         "live__status",
     )
     missing: list[TagLive] = []
-    changed: list[TagLive] = []
+    changed: list[tuple[str, int | None, int]] = []
     for tag_id, low, high, interval_s, ts, value, changed_ts, status in rows.iterator(chunk_size=2000):
         new, since = classify(
             now_ms=now_ms,
@@ -82,10 +82,12 @@ def refresh_health(now_ms: int, site_ids: Iterable[int] | None = None) -> int:
         if status is None:
             missing.append(TagLive(tag_id=tag_id, status=new, status_since=since))
         elif status != new:
-            changed.append(TagLive(tag_id=tag_id, status=new, status_since=since))
+            changed.append((new, since, tag_id))
     with transaction.atomic():
         if missing:
             TagLive.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
-        if changed:
-            TagLive.objects.bulk_update(changed, ["status", "status_since"], batch_size=500)
+        if changed:  # one prepared UPDATE per row: cheaper than bulk_update's CASE over many rows
+            table = TagLive._meta.db_table
+            with connection.cursor() as cur:
+                cur.executemany(f"UPDATE {table} SET status = %s, status_since = %s WHERE tag_id = %s", changed)
     return len(changed) + len(missing)

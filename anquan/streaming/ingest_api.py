@@ -20,7 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 
 from anquan.org.api import doc
 from anquan.streaming.choices import RejectReason
@@ -54,27 +54,23 @@ DESCRIPTION = gettext_lazy(
 )
 
 
-def _key_of(request: HttpRequest) -> str:
-    auth = request.headers.get("Authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return request.headers.get("X-API-Key", "").strip()
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+def key_from_headers(authorization: str, api_key: str) -> str:
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return api_key.strip()
 
 
 def _refuse(
-    request: HttpRequest,
+    client_ip: str,
     connector: Connector | None,
     reason: str,
     status: int,
     detail: str,
     errors: dict[str, list[str]],
     raw: Any = "",
-) -> HttpResponse:
-    """Answer the error and keep the refused payload as a dead letter, counted on the connector."""
+) -> tuple[int, bytes]:
+    """Keep the refused payload as a dead letter, counted on the connector; the answer is the API's
+    error shape (anquan.platform.api): ``{"detail", "errors": {field: [messages]}}``."""
     with transaction.atomic():
         DeadLetter.objects.create(
             site_id=connector.site_id if connector else None,
@@ -82,19 +78,47 @@ def _refuse(
             received_at=dt.datetime.now(dt.UTC),
             reason=reason,
             raw=safe_text(cut(raw), 2000),
-            detail=safe_text(f"{detail}（{_client_ip(request)}）", 300),
+            detail=safe_text(f"{detail}（{client_ip}）", 300),
         )
         if connector is not None:
             Connector.objects.filter(pk=connector.pk).update(
                 received=F("received") + 1, rejected=F("rejected") + 1
             )
-    return error(status, detail, errors)
+    return status, orjson.dumps({"detail": detail, "errors": errors})
 
 
-def error(status: int, detail: str, errors: dict[str, list[str]]) -> HttpResponse:
-    """The API's error shape (anquan.platform.api): ``{"detail", "errors": {field: [messages]}}``."""
-    body = orjson.dumps({"detail": detail, "errors": errors})
-    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+def accept(key: str, declared_length: int, body: bytes | None, client_ip: str) -> tuple[int, bytes]:
+    """The endpoint itself, for both doors (the API view below; ``ingest_asgi`` in front of Django
+    under uvicorn): (HTTP status, JSON answer). ``body`` None: larger than the server takes."""
+    connector, owner = lookup(key) if key else (None, None)
+    if connector is None:
+        message = _("网关密钥缺失或无效。") if owner is None or owner.enabled else _("该数据接入已停用。")
+        return _refuse(client_ip, owner, RejectReason.BAD_KEY, 401, message, {"authorization": [message]})
+
+    max_bytes = settings.ANQUAN_INGEST_MAX_PAYLOAD_KB * 1024
+    too_large = _("报文超过上限 %(kb)s KB，请分批提交。") % {"kb": settings.ANQUAN_INGEST_MAX_PAYLOAD_KB}
+    if declared_length > max_bytes or body is None:
+        return _refuse(client_ip, connector, RejectReason.OVERSIZED, 413, too_large, {"body": [too_large]})
+    if len(body) > max_bytes:
+        return _refuse(
+            client_ip, connector, RejectReason.OVERSIZED, 413, too_large, {"body": [too_large]}, body[:2000]
+        )
+
+    received_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    try:
+        readings, _rejects = map_document(decode(body, max_bytes=max_bytes), received_ms=received_ms)
+    except PayloadError as exc:
+        return _refuse(
+            client_ip,
+            connector,
+            RejectReason.MALFORMED,
+            400,
+            _("报文格式错误。"),
+            {"body": [exc.message]},
+            body[:2000],
+        )
+    batch = InboundBatch.objects.create(connector=connector, payload=body)
+    return 202, orjson.dumps({"batch": batch.pk, "readings": len(readings)})
 
 
 @router.post(
@@ -112,41 +136,15 @@ def error(status: int, detail: str, errors: dict[str, list[str]]) -> HttpRespons
     },
 )
 def ingest(request: HttpRequest) -> Any:
-    key = _key_of(request)
-    connector, owner = lookup(key) if key else (None, None)
-    if connector is None:
-        message = _("网关密钥缺失或无效。") if owner is None or owner.enabled else _("该数据接入已停用。")
-        return _refuse(request, owner, RejectReason.BAD_KEY, 401, message, {"authorization": [message]})
-
-    max_bytes = settings.ANQUAN_INGEST_MAX_PAYLOAD_KB * 1024
-    too_large = _("报文超过上限 %(kb)s KB，请分批提交。") % {"kb": settings.ANQUAN_INGEST_MAX_PAYLOAD_KB}
+    key = key_from_headers(request.headers.get("Authorization", ""), request.headers.get("X-API-Key", ""))
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > max_bytes:
-        return _refuse(request, connector, RejectReason.OVERSIZED, 413, too_large, {"body": [too_large]})
+    body: bytes | None
     try:
         body = request.body
     except RequestDataTooBig:
-        return _refuse(request, connector, RejectReason.OVERSIZED, 413, too_large, {"body": [too_large]})
-    if len(body) > max_bytes:
-        return _refuse(
-            request, connector, RejectReason.OVERSIZED, 413, too_large, {"body": [too_large]}, body[:2000]
-        )
-
-    received_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    try:
-        readings, _rejects = map_document(decode(body, max_bytes=max_bytes), received_ms=received_ms)
-    except PayloadError as exc:
-        return _refuse(
-            request,
-            connector,
-            RejectReason.MALFORMED,
-            400,
-            _("报文格式错误。"),
-            {"body": [exc.message]},
-            body[:2000],
-        )
-    batch = InboundBatch.objects.create(connector=connector, payload=body)
-    return Status(202, {"batch": batch.pk, "readings": len(readings)})
+        body = None
+    status, answer = accept(key, declared, body, str(request.META.get("REMOTE_ADDR", "")))
+    return HttpResponse(answer, status=status, content_type="application/json; charset=utf-8")

@@ -40,7 +40,7 @@ from anquan.org.roles import MONITOR_VIEW
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLL_INTERVAL_S = 0.1  # how often the hub looks for new journal rows
+POLL_INTERVAL_S = 0.02  # how often the hub looks for new journal rows
 BATCH = 500  # rows per poll; a fuller batch is followed at once by the next
 HEARTBEAT_S = 15.0  # an SSE comment on a quiet connection keeps proxies from closing it
 STREAM_MAX_S = 600.0  # a connection ends after this; the browser reconnects (and access is re-checked)
