@@ -32,10 +32,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="anquan detect", description="Train and run anomaly detectors on CSV files.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="fit a detector on normal data and calibrate its threshold")
-    train.add_argument("--input", required=True, metavar="NORMAL.csv", help="normal operation, rows in time order")
+    train.add_argument(
+        "--input", required=True, metavar="NORMAL.csv", help="normal operation, rows in time order"
+    )
     train.add_argument("--model", required=True, metavar="MODEL_FILE", help="where to write the model")
     train.add_argument(
-        "--detector", default=DEFAULT, metavar="NAME", help=f"{', '.join(sorted(DETECTORS))} (default {DEFAULT})"
+        "--detector",
+        default=DEFAULT,
+        metavar="NAME",
+        help=f"{', '.join(sorted(DETECTORS))} (default {DEFAULT})",
     )
     train.add_argument("--time-column", metavar="COL", help="default: time, timestamp or datetime if present")
     train.add_argument("--exclude", default="", metavar="COL1,COL2", help="columns that are not variables")
@@ -54,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
 def main(argv: list[str]) -> int:
     from anquan.detectors import batch
 
@@ -69,18 +78,19 @@ def main(argv: list[str]) -> int:
                 exclude=exclude,
                 false_alarm_rate=args.false_alarm_rate,
             )
-            print(
+            _say(
                 f"trained {det.name} on {det.n_train_} rows of {len(det.feature_names_)} variables "
                 f"({', '.join(det.feature_names_)}); threshold {det.threshold_:.6g}; model written to {args.model}"
             )
         else:
             summary = batch.score(args.model, args.input, args.output, time_column=args.time_column)
-            print(
+            _say(
                 f"scored {summary.rows} rows: {summary.alarms} in alarm (threshold {summary.threshold:.6g}); "
                 f"written to {args.output}"
             )
     except (_Usage, batch.BatchInputError) as e:
-        print(f"anquan detect: error: {e}" if isinstance(e, batch.BatchInputError) else str(e), file=sys.stderr)
+        line = f"anquan detect: error: {e}" if isinstance(e, batch.BatchInputError) else str(e)
+        sys.stderr.write(" ".join(line.split()) + "\n")
         return USAGE_ERROR
     except SystemExit as e:  # --help
         return int(e.code or 0) if isinstance(e.code, int) else 0

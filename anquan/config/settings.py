@@ -5,7 +5,9 @@ The README's configuration table lists each variable; keep the two in step (a te
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
+    )
+    # Tests: a file (per process), not a shared in-memory database, whose table locks would fail at
+    # once instead of waiting when a test's thread and the stream's threads write at the same time.
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": os.path.join(tempfile.gettempdir(), f"anquan-test-{os.getpid()}.sqlite3")}
     )
 else:
     # A connection pool (psycopg_pool) per process: under ASGI each request runs on a thread of its

@@ -290,7 +290,8 @@ class Detector:
         arrays, _ = self._all_state()
         blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez(buf, **{_META_KEY: blob}, **{f"a/{k}": np.asarray(v) for k, v in arrays.items()})
+        contents: dict[str, Any] = {_META_KEY: blob, **{f"a/{k}": np.asarray(v) for k, v in arrays.items()}}
+        np.savez(buf, **contents)
         Path(path).write_bytes(buf.getvalue())
 
     @classmethod

@@ -218,7 +218,7 @@ def train(
         raise BatchInputError(
             f"{input_path} has {len(X)} complete rows; training needs at least {MIN_TRAIN_ROWS}"
         )
-    n_holdout = max(int(round(len(X) * holdout_fraction)), 5)
+    n_holdout = max(round(len(X) * holdout_fraction), 5)
     head, tail = X[: len(X) - n_holdout], X[len(X) - n_holdout :]
     det = DETECTORS[detector]()
     det.fit(head, feature_names=table.names)

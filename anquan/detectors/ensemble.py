@@ -41,7 +41,7 @@ class EnsembleDetector(Detector):
         smoothing: int = 10,
         alarm_k: int = 1,
         alarm_n: int = 1,
-        threshold_margin: float = 3.0,
+        threshold_margin: float = 4.0,
     ) -> None:
         self.members = members
         self.member_params = member_params

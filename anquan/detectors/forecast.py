@@ -90,17 +90,20 @@ def _related_rate(t: np.ndarray, y: np.ndarray, related: np.ndarray) -> tuple[fl
         return None
     Rc, R = Rc[:, keep] / sd[keep], R[:, keep]
     ridge = 1e-3 * len(t)
-    beta = np.linalg.solve(Rc.T @ Rc + ridge * np.eye(Rc.shape[1]), Rc.T @ (y - y.mean())) / sd[keep]
+    gram_inv = np.linalg.inv(Rc.T @ Rc + ridge * np.eye(Rc.shape[1]))
+    beta = gram_inv @ Rc.T @ (y - y.mean()) / sd[keep]
+    resid = y - y.mean() - (R - R.mean(axis=0)) @ beta
+    if resid.std() >= y.std():  # the related tags explain nothing
+        return None
+    sigma2 = float((resid**2).sum() / max(len(t) - R.shape[1] - 1, 1))
+    beta_var = sigma2 * np.diag(gram_inv) / sd[keep] ** 2
     rate, var = 0.0, 0.0
     for j in range(R.shape[1]):
         tr = robust_trend(t, R[:, j])
         if tr is None:
             return None
         rate += beta[j] * tr.rate
-        var += (beta[j] * tr.rate_se) ** 2
-    resid = y - y.mean() - (R - R.mean(axis=0)) @ beta
-    if resid.std() >= y.std():  # the related tags explain nothing
-        return None
+        var += (beta[j] * tr.rate_se) ** 2 + beta_var[j] * tr.rate**2
     return float(rate), float(np.sqrt(var))
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anquan.detectors.base import Detector
+from anquan.detectors.base import Detector, as_matrix
 from anquan.detectors.registry import register
 
 DEEP_HINT = "pip install -r requirements-deep.txt"
@@ -226,6 +226,19 @@ class LSTMDetector(Detector):
             out[start : start + len(batch)] = session.run([OUTPUT], {INPUT: batch})[0]
         self._cache = (Zext, out)
         return out
+
+    def onnx_session(self) -> Any:
+        """The onnxruntime session that scores batches of windows (input ``windows``: float32
+        ``(n, window + 1, n_features)``, output ``sq_error``: ``(n, n_features)``)."""
+        self._check_fitted()
+        return self._ort_session()
+
+    def onnx_windows(self, X: Any) -> np.ndarray:
+        """The session's input for the rows of ``X``: one standardised window per row, the first rows
+        padded as in ``decision_function``."""
+        self._check_fitted()
+        Z = self._standardise(as_matrix(X, self.n_features_in_))
+        return np.ascontiguousarray(self._windows(self._extended(Z)), dtype=np.float32)
 
     def _raw(self, Zext: np.ndarray) -> np.ndarray:
         return self._sq_errors(Zext).sum(axis=1)

@@ -7,6 +7,7 @@ Optional detectors register themselves when their extra is installed: ``anquan.d
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from anquan.detectors.base import Detector
@@ -41,7 +42,5 @@ def create(name: str = DEFAULT, **params: object) -> Detector:
 # Built-in detectors register on import.
 from anquan.detectors import ensemble, iforest, pca  # noqa: E402, F401
 
-try:  # the LSTM detector needs the optional deep extra (PyTorch)
+with contextlib.suppress(ImportError):  # the LSTM detector needs the optional deep extra (PyTorch)
     from anquan.detectors import lstm  # noqa: F401
-except ImportError:
-    pass
