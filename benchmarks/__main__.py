@@ -6,7 +6,10 @@
     python -m benchmarks ingest --paths mqtt-single --no-write
 
 Benchmarks: ``raw`` (the databases' raw write limits), ``ingest`` (readings/s through the stream,
-beside the raw limit), ``latency`` (reading published → alarm stored → pushed to a console).
+beside the raw limit), ``latency`` (reading published → alarm stored → pushed to a console),
+``skab`` (the detectors on the SKAB leaderboard protocol; data from $SKAB_DATA or ../shared/data/skab),
+``detectors`` (online scoring throughput), ``leadtime`` (minutes of warning before the threshold alarm
+on the simulator's faults, and false AI alerts per unit-day).
 They need PostgreSQL (``ANQUAN_BENCH_PG_URL``, default postgresql://postgres@127.0.0.1:5432/postgres)
 and an MQTT broker (``ANQUAN_BENCH_MQTT_URL``, default mqtt://127.0.0.1:1883); a missing one is
 named in the tables. ``--quick`` results are printed but not written to BENCHMARKS.md unless
@@ -18,9 +21,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import harness, ingest, latency, raw_limits, report
+from benchmarks import detector_throughput, harness, ingest, latency, leadtime, raw_limits, report, skab
 
-BENCHMARKS = ("raw", "ingest", "latency")
+BENCHMARKS = ("raw", "ingest", "latency", "skab", "detectors", "leadtime")
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -105,9 +108,20 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.stream_workers,
             )
             title = "Ingest: readings/s through the stream into storage, alarm rules on every tag"
-        else:
+        elif name == "latency":
             body = latency.run(kinds, quick=args.quick, samples=args.samples or None, keep=args.keep)
             title = "Latency: reading published → alarm stored → pushed to a console"
+        elif name == "skab":
+            body = skab.run(quick=args.quick)
+            title = "SKAB: anomaly detection on the leaderboard protocol"
+        elif name == "detectors":
+            body = detector_throughput.run(quick=args.quick)
+            title = "Detectors: online scoring throughput"
+        else:
+            body = leadtime.run(quick=args.quick)
+            title = "Lead time: AI warning before the threshold alarm, on the simulator's faults"
+        if name in ("skab", "detectors", "leadtime"):
+            print(body, flush=True)
         if write:
             report.write_section(name, title + size, body)
     if write:

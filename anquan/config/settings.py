@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "anquan.org",
     "anquan.plant",
     "anquan.monitoring",
+    "anquan.earlywarning",
     "anquan.streaming",
     "anquan.notifications",
     "anquan.web",

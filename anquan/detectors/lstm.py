@@ -4,8 +4,10 @@ predicts that row from the ``window`` rows before it.
 For every row ``t`` the network reads the standardised rows ``t - window … t - 1`` and forecasts row
 ``t``; the raw score is the squared forecast error summed over the variables, and a variable's
 contribution (``explain``) is its own squared error, so the contributions add up to the score.
-A forecaster rather than an autoencoder: on the SKAB rig (pump, valves, tank) it keeps the false-alarm
-rate far lower at a similar miss rate, and it trains in about a second on 400 rows.
+A forecaster rather than an autoencoder: in a trial on SKAB (pump, valves, tank) an LSTM autoencoder
+of the same size reached the same F1 (0.78) but with a false-alarm rate of 42 % against the
+forecaster's 25 %, and took twice as long to train; the forecaster trains in about a second on 400
+rows × 8 variables.
 
 Training needs PyTorch (the optional deep extra: ``pip install -r requirements-deep.txt``). ``fit``
 exports the trained network to ONNX and keeps those bytes on the detector (and in the saved
@@ -93,7 +95,7 @@ class LSTMDetector(Detector):
         *,
         window: int = 30,
         hidden: int = 16,
-        epochs: int = 60,
+        epochs: int = 30,
         batch_size: int = 32,
         learning_rate: float = 0.01,
         max_steps: int = 3000,

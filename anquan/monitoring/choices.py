@@ -24,11 +24,17 @@ class RuleKind(models.TextChoices):
     FLATLINE = "flatline", _("数值冻结")
     DISCRETE = "discrete", _("开关量状态")
     COMPOUND = "compound", _("组合条件")
+    AI = "ai", _("AI 预警（专家确认）")  # raised by earlywarning when an expert confirms an AI alert
+
+
+# The kinds a person configures; AI points are kept by their early-warning model.
+CONFIGURABLE_KINDS = tuple(k for k in RuleKind if k != RuleKind.AI)
 
 
 class RuleSource(models.TextChoices):
     TAG_LIMITS = "tag_limits", _("测点限值")
     MANUAL = "manual", _("手工配置")
+    AI = "ai", _("AI 预警模型")
 
 
 class AlarmMode(models.TextChoices):

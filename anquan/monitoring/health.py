@@ -89,5 +89,7 @@ def refresh_health(now_ms: int, site_ids: Iterable[int] | None = None) -> int:
         if changed:  # one prepared UPDATE per row: cheaper than bulk_update's CASE over many rows
             table = TagLive._meta.db_table
             with connection.cursor() as cur:
-                cur.executemany(f"UPDATE {table} SET status = %s, status_since = %s WHERE tag_id = %s", changed)
+                cur.executemany(
+                    f"UPDATE {table} SET status = %s, status_since = %s WHERE tag_id = %s", changed
+                )
     return len(changed) + len(missing)

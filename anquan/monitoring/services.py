@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from anquan.monitoring.alarms import lifecycle
 from anquan.monitoring.alarms.lifecycle import RuleInfo
-from anquan.monitoring.choices import AlarmMode, JournalKind, RuleKind, RuleSource
+from anquan.monitoring.choices import CONFIGURABLE_KINDS, AlarmMode, JournalKind, RuleKind, RuleSource
 from anquan.monitoring.events import AlarmAcknowledged
 from anquan.monitoring.models import AlarmJournal, AlarmOccurrence, AlarmPoint, AlarmRule, EscalationPolicy
 from anquan.org.access import Access, place_of_area, place_of_site
@@ -380,7 +380,7 @@ def _validate_rule(rule: AlarmRule) -> None:
     tag = rule.tag if rule.tag_id else None
     if tag is not None and tag.site_id != rule.site_id:
         errors["tag"] = [_("测点必须属于本场所。")]
-    if rule.kind not in RuleKind.values:
+    if rule.kind not in CONFIGURABLE_KINDS:
         errors["kind"] = [_("请选择报警类型。")]
     else:
         if tag is None and rule.kind != RuleKind.COMPOUND:
@@ -467,6 +467,8 @@ def update_rule(user: Any, rule: AlarmRule, **fields: Any) -> AlarmRule:
     _require(user, MONITOR_CONFIGURE, rule.area)
     if "area" in fields:
         _require(user, MONITOR_CONFIGURE, fields["area"])
+    if rule.source == RuleSource.AI:
+        raise ValidationError({"rule": [_("该报警点由 AI 预警模型维护，请在预警模型中修改。")]})
     if rule.source == RuleSource.TAG_LIMITS:
         locked = sorted(f for f in TAG_LIMIT_FIELDS if f in fields)
         if locked:
@@ -505,6 +507,8 @@ def delete_rule(user: Any, rule: AlarmRule) -> None:
     """Delete a rule that has never raised an alarm; one with history is disabled instead (its
     alarms stay, e.g. for hazard records)."""
     _require(user, MONITOR_CONFIGURE, rule.area)
+    if rule.source == RuleSource.AI:
+        raise ValidationError({"rule": [_("该报警点由 AI 预警模型维护，请在预警模型中修改。")]})
     if rule.source == RuleSource.TAG_LIMITS:
         raise ValidationError({"rule": [_("该规则由测点限值生成，请在测点上删除相应限值。")]})
     if AlarmOccurrence.objects.filter(rule=rule).exists():
@@ -512,6 +516,59 @@ def delete_rule(user: Any, rule: AlarmRule) -> None:
     with transaction.atomic():
         audit.record_delete(user, rule)
         rule.delete()
+
+
+# --- alarm points kept by an AI early-warning model (earlywarning) ----------------------------------
+def ai_rule(*, model_id: int, site: Site, area: Area, name: str, priority: str) -> AlarmRule:
+    """The alarm point of early-warning model ``model_id`` (made on first use; its name, area and
+    priority follow the model). Confirmed AI alerts are raised on it (``raise_ai_alarm``)."""
+    with transaction.atomic():
+        rule = (
+            AlarmRule.objects.select_for_update()
+            .filter(source=RuleSource.AI, params__model=model_id)
+            .order_by("pk")
+            .first()
+        )
+        if rule is None:
+            rule = AlarmRule.objects.create(
+                site=site, area=area, kind=RuleKind.AI, source=RuleSource.AI, name=name[:160],
+                priority=priority, params={"model": model_id},
+            )  # fmt: skip
+            _new_point(rule)
+        elif (rule.name, rule.area_id, rule.priority) != (name[:160], area.pk, priority):
+            rule.name, rule.area, rule.priority = name[:160], area, priority
+            rule.save(update_fields=["name", "area", "priority", "updated_at"])
+    return rule
+
+
+def raise_ai_alarm(
+    rule: AlarmRule, at: dt.datetime, value: float, text: str, user: Any = None
+) -> AlarmOccurrence | None:
+    """An expert confirmed an AI alert: its point becomes active and (in service) annunciates, with
+    ``text`` in the journal. None when the point was active already or does not annunciate."""
+    with transaction.atomic():
+        point = AlarmPoint.objects.select_for_update().filter(rule=rule).first() or _new_point(rule)
+        if point.active:
+            return None
+        point.active = True
+        point.save(update_fields=["active", "updated_at"])
+        occurrence = lifecycle.activated(point, RuleInfo.of(rule), at, value)
+        if occurrence is not None and text:
+            lifecycle.journal(
+                RuleInfo.of(rule), JournalKind.COMMENTED, at, user=user, occurrence=occurrence, text=text
+            )
+        return occurrence
+
+
+def return_ai_alarm(rule: AlarmRule, at: dt.datetime, value: float | None = None) -> None:
+    """The AI alert behind the point ended: the point returns to normal."""
+    with transaction.atomic():
+        point = AlarmPoint.objects.select_for_update().filter(rule=rule).first()
+        if point is None or not point.active:
+            return
+        point.active = False
+        point.save(update_fields=["active", "updated_at"])
+        lifecycle.returned(point, RuleInfo.of(rule), at, value)
 
 
 # --- escalation policy ------------------------------------------------------------------------

@@ -20,6 +20,8 @@ MONITOR_VIEW = "monitoring.view"  # live values, trends, alarms, KPIs
 MONITOR_OPERATE = "monitoring.operate"  # acknowledge, shelve with a reason, comment
 MONITOR_CONFIGURE = "monitoring.configure"  # alarm rules, remove from service, escalation policy
 STREAM_CONFIGURE = "streaming.configure"  # connectors, gateway keys, history imports, dead letters
+WARNING_REVIEW = "earlywarning.review"  # confirm or reject AI alerts (the expert track)
+WARNING_CONFIGURE = "earlywarning.configure"  # define and train models, approve and roll back versions
 
 _ALL = {
     ORG_VIEW,
@@ -34,6 +36,8 @@ _ALL = {
     MONITOR_OPERATE,
     MONITOR_CONFIGURE,
     STREAM_CONFIGURE,
+    WARNING_REVIEW,
+    WARNING_CONFIGURE,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -47,6 +51,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.AREA_MANAGER: frozenset(
         {ORG_VIEW, PLANT_VIEW, PEOPLE_VIEW, PLANT_ATTACH, MONITOR_VIEW, MONITOR_OPERATE, MONITOR_CONFIGURE}
+        | {WARNING_CONFIGURE}
     ),
     Role.EHS_DIRECTOR: frozenset(
         {
@@ -58,9 +63,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             MONITOR_VIEW,
             MONITOR_OPERATE,
             MONITOR_CONFIGURE,
+            WARNING_REVIEW,
+            WARNING_CONFIGURE,
         }
     ),
-    Role.EXPERT_REVIEWER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW}),
+    Role.EXPERT_REVIEWER: frozenset({ORG_VIEW, PLANT_VIEW, MONITOR_VIEW, WARNING_REVIEW}),
     # A contractor sees its own people, certificates and permits (later domains), not the plant.
     Role.CONTRACTOR: frozenset({ORG_VIEW}),
     Role.ADMINISTRATOR: frozenset(_ALL),

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from anquan.streaming.ingest_api import accept, key_from_headers
 
@@ -27,7 +28,7 @@ ASGIApp = Callable[
 
 
 def _language(accept_language: str) -> str:
-    for code, _q in translation.trans_real.parse_accept_lang_header(accept_language):
+    for code, _q in parse_accept_lang_header(accept_language):
         try:
             return translation.get_supported_language_variant(code)
         except LookupError:

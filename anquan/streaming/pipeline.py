@@ -15,7 +15,9 @@ ANQUAN_STREAM_BATCH_MS old, whichever comes first), and for each batch:
    own for ANQUAN_STREAM_REORDER_MS, so that readings of the same tag forwarded by another worker
    (which arrive later than those this worker took from the broker itself) are put back in time
    order before the alarms see them;
-4. acknowledges: only now does an MQTT message get its PUBACK.
+4. hands the same readings to the AI scoring (``earlywarning.scoring.ScoringHub``) — a failure there
+   is logged and never holds the stream back;
+5. acknowledges: only now does an MQTT message get its PUBACK.
 
 When the database is unavailable the batch is kept and retried with back-off (0.5 s doubling to
 30 s); nothing is acknowledged, the buffer fills up to ANQUAN_STREAM_BUFFER_READINGS, then
@@ -72,6 +74,14 @@ TICK_S = 1.0
 
 class Processor(Protocol):
     """What the pipeline needs of ``monitoring.alarms.processor.AlarmProcessor``."""
+
+    def reload(self) -> None: ...
+    def process(self, readings: Sequence[Row]) -> None: ...
+    def tick(self, now_ms: int) -> None: ...
+
+
+class Scoring(Protocol):
+    """What the pipeline needs of ``earlywarning.scoring.ScoringHub``."""
 
     def reload(self) -> None: ...
     def process(self, readings: Sequence[Row]) -> None: ...
@@ -220,8 +230,12 @@ class Pipeline:
         clock: Callable[[], int] = now_ms,
         partition_map: Callable[[], dict[int, int]] | None = None,
         reorder_ms: int | None = None,
+        scoring: Scoring | None = None,
+        scored_tags: Callable[[], frozenset[int]] | None = None,
     ) -> None:
         self.processor = processor
+        self.scoring = scoring
+        self._scored_tags_fn = scored_tags
         self.forwarder = forwarder
         self.partitions = max(partitions, 1)
         self.partition = partition
@@ -258,6 +272,7 @@ class Pipeline:
         self._connector_site: dict[int, int] = {}
         self._tags: dict[int, dict[str, tuple[int, float, float]]] = {}
         self._partition_map: dict[int, int] = {}
+        self._scored_tags: frozenset[int] = frozenset()  # several workers: scored on worker 0
 
     # --- the Sink (any thread) -------------------------------------------------------------
     def submit(
@@ -449,6 +464,8 @@ class Pipeline:
         by itself (its tick compares the same version)."""
         if self.partitions > 1:
             self._partition_map = self._partition_map_fn()
+            if self._scored_tags_fn is not None:
+                self._scored_tags = self._scored_tags_fn()
 
     def _housekeeping(self) -> None:
         """Every few seconds: reload what changed; every second: the alarm processor's clock."""
@@ -475,6 +492,12 @@ class Pipeline:
                 self._reset_connection()
             except Exception:
                 logger.exception("alarm clock tick failed")
+            if self.scoring is not None:
+                try:
+                    self.scoring.tick(self.clock())
+                except Exception:
+                    logger.exception("AI scoring: reloading the models failed")
+                    self._reset_connection()
 
     # --- one batch ---------------------------------------------------------------------------
     def _handle(self, items: list[_Item]) -> None:
@@ -537,6 +560,12 @@ class Pipeline:
             # retry feeds the same readings again, which it ignores as already seen.
             if not self._retry("alarms", lambda: processor.process(rows), give_up_after=3) and self._abandon:
                 return  # shutting down with the database unavailable: leave it unacknowledged
+        if self.scoring is not None and rows:
+            try:
+                self.scoring.process(rows)
+            except Exception:
+                logger.exception("AI scoring failed for a batch of %s readings", len(rows))
+                self._reset_connection()
         s = self.stats
         for work in works:
             for item in work.items:
@@ -764,17 +793,20 @@ class Pipeline:
             work.local = work.accepted + work.forwarded if work.forwarded else work.accepted
             return
         owner = self._partition_map
+        scored = self._scored_tags
         me = self.partition
         local = list(work.forwarded)
         remote: dict[int, list[Row]] = {}
         for row in work.accepted:
             k = owner.get(row[0])
-            if k is None:
-                continue  # no rule reads this tag
-            if k == me:
+            if k is None and row[0] not in scored:
+                continue  # no rule reads this tag, no model scores it
+            if k == me or (me == 0 and row[0] in scored):
                 local.append(row)
-            else:
+            elif k is not None:
                 remote.setdefault(k, []).append(row)
+            if row[0] in scored and me != 0 and k != 0:
+                remote.setdefault(0, []).append(row)  # the AI models are scored on worker 0
         for k, rows in remote.items():
             if k in work.forwarded_to:
                 continue

@@ -35,6 +35,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anquan.earlywarning import selectors as earlywarning_selectors
+from anquan.earlywarning.scoring import ScoringHub
 from anquan.monitoring import health, storage
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.streaming import partition
@@ -337,12 +339,16 @@ class StreamRuntime:
             self.bus = PartitionBus(
                 settings.ANQUAN_MQTT_URL, partition_index=self.worker_index, partitions=self.workers
             )
+        site_ids = self.site_ids
         self.pipeline = Pipeline(
             processor=processor,
             forwarder=self.bus,
             partitions=self.workers,
             partition=self.worker_index,
-            site_ids=self.site_ids,
+            site_ids=site_ids,
+            # the AI models are scored on worker 0; the others forward it their readings
+            scoring=ScoringHub(site_ids) if self.worker_index == 0 else None,
+            scored_tags=lambda: earlywarning_selectors.scored_tag_ids(site_ids),
         )
         self.pipeline.start()
         if self.bus is not None:

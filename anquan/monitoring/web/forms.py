@@ -14,7 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from anquan.monitoring.choices import RuleKind, RuleSource
+from anquan.monitoring.choices import CONFIGURABLE_KINDS, RuleKind, RuleSource
 from anquan.monitoring.models import AlarmRule, EscalationPolicy
 from anquan.org.choices import Role
 from anquan.org.models import Area
@@ -117,7 +117,7 @@ class RuleForm(ServiceForm):
     tag = forms.ModelChoiceField(
         label=_("测点"), queryset=SensorTag.objects.none(), required=False, help_text=_("组合条件可不指定")
     )
-    kind = forms.ChoiceField(label=_("类型"), choices=RuleKind.choices)
+    kind = forms.ChoiceField(label=_("类型"), choices=[(k.value, k.label) for k in CONFIGURABLE_KINDS])
     name = forms.CharField(label=_("名称"), max_length=160)
     priority = forms.ChoiceField(label=_("优先级"), choices=AlarmPriority.choices, initial=AlarmPriority.LOW)
     deadband = forms.FloatField(
@@ -214,7 +214,7 @@ class RuleForm(ServiceForm):
         if self.from_tag:
             return []
         groups = []
-        for kind, label in RuleKind.choices:
+        for kind, label in [(k.value, k.label) for k in CONFIGURABLE_KINDS]:
             groups.append(
                 {
                     "kind": kind,
