@@ -11,7 +11,7 @@ import numpy as np
 
 from anquan.detectors.forecast import time_to_limit
 
-DEVIATION_Z = 3.0  # a variable "deviates" once its contribution share is this many σ above its own normal
+DEVIATION_Z = 4.0  # a variable "deviates" once it is this many σ from its own recent normal
 HORIZON_S = 8 * 3600  # time-to-limit estimates further out than this are not shown
 
 
@@ -46,30 +46,32 @@ def heatmap(times: np.ndarray, contrib: np.ndarray, codes: Sequence[str]) -> dic
 
 def propagation(
     times: np.ndarray,
-    contrib: np.ndarray,
+    X: np.ndarray,
     codes: Sequence[str],
     info: dict[str, TagInfo],
     links: Sequence[tuple[str, str]],
 ) -> list[dict[str, Any]]:
     """Which equipment deviated first and how it spread: per equipment, the first row at which one
-    of its variables took an unusual share of the contribution; ordered by that time, each step
-    naming the upstream equipment it is linked from (process topology), if any deviated before."""
-    sums = contrib.sum(axis=1, keepdims=True)
-    shares = np.divide(contrib, sums, out=np.zeros_like(contrib), where=sums > 0)
+    of its variables left its own recent normal band (mean ± DEVIATION_Z σ of the oldest third of
+    the rows); ordered by that time, each step naming the linked upstream equipment (process
+    topology) that had deviated before it."""
     n = len(times)
-    base_n = max(n // 3, 1)
-    base = shares[:base_n]
-    mu, sd = base.mean(axis=0), base.std(axis=0) + 0.02
+    if n < 6:
+        return []
+    base = X[: max(n // 3, 3)]
+    mu, sd = base.mean(axis=0), base.std(axis=0)
+    sd = np.maximum(sd, 1e-6 + 1e-3 * np.abs(mu))
     first: dict[str, tuple[int, list[str]]] = {}
     for j, code in enumerate(codes):
-        over = np.nonzero(shares[:, j] > mu[j] + DEVIATION_Z * sd[j])[0]
+        over = np.nonzero(np.abs(X[:, j] - mu[j]) > DEVIATION_Z * sd[j])[0]
+        over = over[over >= len(base)]
         if over.size == 0 or code not in info:
             continue
         eq = info[code].equipment
         at = int(times[int(over[0])])
         if eq not in first or at < first[eq][0]:
-            first[eq] = (at, [code] + [c for c in first.get(eq, (0, []))[1] if c != code])
-        elif at == first[eq][0] or code not in first[eq][1]:
+            first[eq] = (at, [code, *first.get(eq, (0, []))[1]])
+        else:
             first[eq][1].append(code)
     names = {i.equipment: i.equipment_name for i in info.values()}
     upstream: dict[str, set[str]] = {}

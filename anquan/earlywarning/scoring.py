@@ -251,7 +251,7 @@ class ScoringHub:
             score=score,
             contributors=explain.contributors(recent, run.codes),
             heatmap=explain.heatmap(times, contrib, run.codes),
-            path=explain.propagation(times, contrib, run.codes, run.info, run.links),
+            path=explain.propagation(times, rows, run.codes, run.info, run.links),
             forecasts=explain.forecasts(times[-FORECAST_ROWS:], rows[-FORECAST_ROWS:], run.codes, run.info),
         )
         run.alert_id, run.peak, run.quiet = alert.pk, score, 0

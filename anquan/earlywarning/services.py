@@ -294,9 +294,10 @@ def approve_version(user: Any, version: ModelVersion) -> ModelVersion:
 def activate_version(user: Any, version: ModelVersion) -> ModelVersion:
     """Put an approved version back in service (roll back or forward)."""
     _require(user, WARNING_CONFIGURE, version.model.unit)
-    if version.status != VersionStatus.APPROVED:
-        raise ValidationError({"version": [_("只有已审批的版本可以投用。")]})
     with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.APPROVED:
+            raise ValidationError({"version": [_("只有已审批的版本可以投用。")]})
         _activate(user, version)
     return version
 

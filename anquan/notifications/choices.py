@@ -16,6 +16,7 @@ class Category(models.TextChoices):
     ACCOUNT = "account", _("账号与角色")
     EQUIPMENT = "equipment", _("设备责任")
     ALARM = "alarm", _("报警")
+    AI_ALERT = "ai_alert", _("AI 预警")
     SYSTEM = "system", _("系统与测试")
 
 

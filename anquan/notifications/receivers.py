@@ -8,6 +8,9 @@ from __future__ import annotations
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from anquan.earlywarning.events import AIAlertRaised, AIAlertReviewed
+from anquan.earlywarning.models import AIAlert
+from anquan.monitoring.alarms.escalation import recipients
 from anquan.monitoring.choices import JournalKind
 from anquan.monitoring.events import AlarmEscalated
 from anquan.monitoring.models import AlarmOccurrence
@@ -121,4 +124,82 @@ def alarm_escalated(event: AlarmEscalated) -> None:
                 link=f"/monitoring/alarms/{occurrence.pk}/",
                 level=level,
                 site_id=occurrence.site_id,
+            )
+
+
+def _ai_message(alert: AIAlert) -> dict[str, str]:
+    top = "、".join(f"{c['tag']} {c['share']:.0%}" for c in alert.contributors[:3]) or "—"
+    return {
+        "model": alert.model.name,
+        "area": str(alert.area),
+        "at": timezone.localtime(alert.started_at).strftime("%Y-%m-%d %H:%M"),
+        "top": top,
+        "eta": (
+            _("；%(tag)s 约 %(minutes)d 分钟后达到 %(level)s 限")
+            % {
+                "tag": alert.forecasts[0]["tag"],
+                "minutes": max(round(alert.forecasts[0]["eta_s"] / 60), 1),
+                "level": alert.forecasts[0]["level"],
+            }
+            if alert.forecasts
+            else ""
+        ),
+    }
+
+
+@subscribe(AIAlertRaised)
+def ai_alert_raised(event: AIAlertRaised) -> None:
+    """Expert reviewers always hear of a new AI alert (it waits in their queue); the area's
+    operators too when the model notifies at once rather than after review."""
+    alert = AIAlert.objects.select_related("model", "area").filter(pk=event.alert_id).first()
+    if alert is None:
+        return
+    reviewers = set(recipients(Role.EXPERT_REVIEWER, alert.area))
+    operators = set(recipients(Role.OPERATOR, alert.area)) - reviewers if event.notify_now else set()
+    parts = _ai_message(alert)
+    for user in User.objects.filter(pk__in=reviewers | operators, is_active=True).order_by("pk"):
+        with translation.override(user.preferred_language):
+            notify(
+                [user],
+                Category.AI_ALERT,
+                title=_("AI 预警：%(model)s") % parts,
+                body=(
+                    _("%(area)s 于 %(at)s 出现多变量异常，主要贡献：%(top)s%(eta)s。") % parts
+                    + (_("请复核：确认后转为报警，或填写原因驳回。") if user.pk in reviewers else "")
+                ),
+                link=f"/earlywarning/alerts/{alert.pk}/",
+                level=Level.WARNING,
+                site_id=alert.site_id,
+            )
+
+
+@subscribe(AIAlertReviewed)
+def ai_alert_confirmed(event: AIAlertReviewed) -> None:
+    """A confirmed AI alert is an alarm now: the area's operators and safety officers are told."""
+    if not event.confirmed:
+        return
+    alert = AIAlert.objects.select_related("model", "area", "reviewed_by").filter(pk=event.alert_id).first()
+    if alert is None:
+        return
+    people = set(recipients(Role.OPERATOR, alert.area)) | set(recipients(Role.SAFETY_OFFICER, alert.area))
+    people.discard(event.reviewer_id or 0)
+    parts = {**_ai_message(alert), "reviewer": str(alert.reviewed_by or "")}
+    link = (
+        f"/monitoring/alarms/{event.occurrence_id}/"
+        if event.occurrence_id
+        else f"/earlywarning/alerts/{alert.pk}/"
+    )
+    for user in User.objects.filter(pk__in=people, is_active=True).order_by("pk"):
+        with translation.override(user.preferred_language):
+            notify(
+                [user],
+                Category.AI_ALERT,
+                title=_("AI 预警已确认为报警：%(model)s") % parts,
+                body=_(
+                    "%(reviewer)s 确认了 %(area)s 于 %(at)s 的 AI 预警（主要贡献：%(top)s%(eta)s），已转为报警，请处置。"
+                )
+                % parts,
+                link=link,
+                level=Level.CRITICAL,
+                site_id=alert.site_id,
             )

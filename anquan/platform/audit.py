@@ -41,6 +41,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, FieldFile):  # (hasattr(value, "url") raises on an empty one)
         return value.name or ""
+    if isinstance(value, bytes | bytearray | memoryview):  # binary content: its digest, not the bytes
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
     return value
 
 
