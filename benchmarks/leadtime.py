@@ -71,8 +71,16 @@ SLOW = ("h2_leak", "cooling_failure", "bearing_wear")
 INFO = ("sensor_drift", "stuck_sensor", "instrument_failure")
 TARGET_LEAD_MIN = 30.0
 TARGET_FALSE_PER_DAY = 1.0
-QUICK = {"seeds": (1, 2), "normal_days": 1}
-FULL = {"seeds": (1, 2, 3, 4, 5), "normal_days": 2}
+
+
+@dataclass(frozen=True)
+class Size:
+    seeds: tuple[int, ...]
+    normal_days: int  # per seed
+
+
+QUICK = Size(seeds=(1, 2), normal_days=1)
+FULL = Size(seeds=(1, 2, 3, 4, 5), normal_days=2)
 DEFAULT_DETECTORS = ("ensemble", "pca", "dpca", "iforest")
 
 
@@ -100,7 +108,9 @@ def default_unit_tags(spec: Any, unit_of: Mapping[str, str | None], unit: str) -
     return sorted(t.code for t in spec.tags if unit_of.get(t.equipment) == unit)
 
 
-def readings(plant: Any, tags: Sequence[str], start_ms: int, end_ms: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def readings(
+    plant: Any, tags: Sequence[str], start_ms: int, end_ms: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each tag's readings in ``[start_ms, end_ms)`` at its own sample interval (on its multiples),
     as the live simulator publishes them; computed a day at a time."""
     by_interval: dict[int, list[str]] = defaultdict(list)
@@ -126,7 +136,9 @@ def alert_starts(alarms: np.ndarray) -> np.ndarray:
     return np.flatnonzero(a & (np.concatenate([[0], a[:-1]]) == 0))
 
 
-def first_limit_crossing(spec: Any, series: Mapping[str, tuple[np.ndarray, np.ndarray]], tags: Sequence[str], from_ms: int) -> tuple[int, str] | None:
+def first_limit_crossing(
+    spec: Any, series: Mapping[str, tuple[np.ndarray, np.ndarray]], tags: Sequence[str], from_ms: int
+) -> tuple[int, str] | None:
     """(time, tag) of the first reading at or after ``from_ms`` at or beyond a tag's H/HH or L/LL."""
     best: tuple[int, str] | None = None
     for code in tags:
@@ -166,6 +178,7 @@ class FaultRun:
     truth_unit: tuple[int, str] | None  # ground truth: first crossing by a tag of the unit
     warning: dict[str, int | None] = field(default_factory=dict)  # detector -> first alert start
     before: dict[str, int] = field(default_factory=dict)  # detector -> alert starts before onset
+    running: dict[str, bool] = field(default_factory=dict)  # detector -> an alert ran on at the onset
 
     def lead_min(self, det: str) -> float | None:
         """Minutes the warning came before the alarm; None without an alarm; -inf for a miss."""
@@ -186,7 +199,7 @@ class Result:
 
 
 def fit(name: str, X: np.ndarray, names: Sequence[str]) -> Any:
-    n_hold = max(int(round(len(X) * HOLDOUT)), 5)
+    n_hold = max(round(len(X) * HOLDOUT), 5)
     head, tail = X[: len(X) - n_hold], X[len(X) - n_hold :]
     det = create(name).fit(head, feature_names=list(names))
     det.calibrate(tail, FALSE_ALARM_RATE, context=head)
@@ -204,7 +217,9 @@ def run_seed(seed: int, index: int, spec: Any, unit_of: Mapping[str, str | None]
     all_tags = sorted({t for tags in unit_tags.values() for t in tags})
     train_start, normal_end = T0 - train_days * DAY_MS, T0 + normal_days * DAY_MS
     series = readings(plant, all_tags, train_start, normal_end)
-    log(f"seed {seed}: {train_days + normal_days} days of {len(all_tags)} tags in {time.perf_counter() - began:.0f} s")
+    log(
+        f"seed {seed}: {train_days + normal_days} days of {len(all_tags)} tags in {time.perf_counter() - began:.0f} s"
+    )
     models: dict[tuple[str, str], Any] = {}
     for u in units:
         tags = unit_tags[u]
@@ -260,6 +275,8 @@ def run_seed(seed: int, index: int, spec: Any, unit_of: Mapping[str, str | None]
             after = starts[starts >= onset]
             run.warning[name] = int(after[0]) if after.size else None
             run.before[name] = int((starts < onset).sum())
+            at_onset = np.flatnonzero(ts >= onset)
+            run.running[name] = bool(at_onset.size and alarms[at_onset[0]] and ts[at_onset[0]] not in after)
         result.runs.append(run)
     log(f"seed {seed}: done ({time.perf_counter() - began:.0f} s)")
 
@@ -280,9 +297,13 @@ def _median(leads: list[float]) -> float | None:
 def tables(result: Result, detectors: Sequence[str], units: Sequence[str]) -> str:
     summary = []
     for name in detectors:
-        slow_leads = [lead for r in result.runs if r.scenario in SLOW if (lead := r.lead_min(name)) is not None]
+        slow_leads = [
+            lead for r in result.runs if r.scenario in SLOW if (lead := r.lead_min(name)) is not None
+        ]
         med = _median(slow_leads)
-        per_unit = [result.false_alerts[(name, u)] / result.normal_days[u] for u in units if result.normal_days[u]]
+        per_unit = [
+            result.false_alerts[(name, u)] / result.normal_days[u] for u in units if result.normal_days[u]
+        ]
         total_days = sum(result.normal_days[u] for u in units)
         mean_rate = sum(result.false_alerts[(name, u)] for u in units) / total_days if total_days else 0.0
         worst = max(zip(per_unit, units, strict=True)) if per_unit else (0.0, "—")
@@ -294,10 +315,18 @@ def tables(result: Result, detectors: Sequence[str], units: Sequence[str]) -> st
         ])  # fmt: skip
     out = [
         report.table(
-            ["Detector", "Median lead, slow faults (min)", "Target", "Met", "False alerts/unit/day (mean)",
-             "Worst unit", "Target", "Met"],
+            [
+                "Detector",
+                "Median lead, slow faults (min)",
+                "Target",
+                "Met",
+                "False alerts/unit/day (mean)",
+                "Worst unit",
+                "Target",
+                "Met",
+            ],
             summary,
-        )  # fmt: skip
+        )
     ]
     rows = []
     for name in detectors:
@@ -311,14 +340,25 @@ def tables(result: Result, detectors: Sequence[str], units: Sequence[str]) -> st
                 sum(1 for x in leads if x > 0),
                 sum(r.warning[name] is not None for r in runs),
                 _fmt(_median(leads)), _fmt(min(finite)) if finite else "—", _fmt(max(finite)) if finite else "—",
-                sum(r.before[name] for r in runs),
+                sum(r.before[name] for r in runs), sum(r.running[name] for r in runs),
             ])  # fmt: skip
     out.append(
         report.table(
-            ["Detector", "Scenario", "Runs", "Limit alarm", "AI before alarm", "AI at all", "Median lead (min)",
-             "Min", "Max", "False alerts before onset"],
+            [
+                "Detector",
+                "Scenario",
+                "Runs",
+                "Limit alarm",
+                "AI before alarm",
+                "AI at all",
+                "Median lead (min)",
+                "Min",
+                "Max",
+                "False alerts before onset",
+                "Alert running at onset",
+            ],
             rows,
-        )  # fmt: skip
+        )
     )
     runs_rows = []
     for r in result.runs:
@@ -331,10 +371,19 @@ def tables(result: Result, detectors: Sequence[str], units: Sequence[str]) -> st
         ])  # fmt: skip
     out.append(
         report.table(
-            ["Scenario", "Seed", "Equipment", "Unit", "Limit alarm (data)", "Truth, unit", "Truth, any tag", "Agree",
-             *(f"Lead {n}" for n in detectors)],
+            [
+                "Scenario",
+                "Seed",
+                "Equipment",
+                "Unit",
+                "Limit alarm (data)",
+                "Truth, unit",
+                "Truth, any tag",
+                "Agree",
+                *(f"Lead {n}" for n in detectors),
+            ],
             runs_rows,
-        )  # fmt: skip
+        )
     )
     return "\n\n".join(out)
 
@@ -348,7 +397,9 @@ def _when(c: tuple[int, str] | None, onset: int) -> str:
 
 
 # --- Entry points -----------------------------------------------------------------------------
-def run(quick: bool, detectors: Sequence[str] | None = None, log: Any = None, train_days: int = TRAIN_DAYS) -> str:
+def run(
+    quick: bool, detectors: Sequence[str] | None = None, log: Any = None, train_days: int = TRAIN_DAYS
+) -> str:
     """Run the benchmark; the markdown tables and notes."""
     cfg = QUICK if quick else FULL
     chosen = [d for d in (detectors or DEFAULT_DETECTORS) if d in DETECTORS]
@@ -356,9 +407,9 @@ def run(quick: bool, detectors: Sequence[str] | None = None, log: Any = None, tr
     began = time.perf_counter()
     spec, unit_of, units = demo_plant()
     result = Result()
-    seeds: Sequence[int] = cfg["seeds"]  # type: ignore[assignment]
+    seeds = cfg.seeds
     for i, seed in enumerate(seeds):
-        run_seed(seed, i, spec, unit_of, units, chosen, int(cfg["normal_days"]), train_days, result, log)  # type: ignore[arg-type]
+        run_seed(seed, i, spec, unit_of, units, chosen, cfg.normal_days, train_days, result, log)
     seconds = time.perf_counter() - began
     days = sum(result.normal_days.values()) / max(len(units), 1)
     times = ", ".join(f"{n} fit {result.fit_s[n]:.0f} s / score {result.score_s[n]:.0f} s" for n in chosen)
@@ -375,17 +426,28 @@ def run(quick: bool, detectors: Sequence[str] | None = None, log: Any = None, tr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.leadtime", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.leadtime", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="2 seeds, 1 normal day per seed")
-    parser.add_argument("--detectors", default="", help=f"comma-separated (default: {','.join(DEFAULT_DETECTORS)})")
-    parser.add_argument("--train-days", type=int, default=TRAIN_DAYS, help=f"days of normal history per model (default {TRAIN_DAYS})")
+    parser.add_argument(
+        "--detectors", default="", help=f"comma-separated (default: {','.join(DEFAULT_DETECTORS)})"
+    )
+    parser.add_argument(
+        "--train-days",
+        type=int,
+        default=TRAIN_DAYS,
+        help=f"days of normal history per model (default {TRAIN_DAYS})",
+    )
     parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
     args = parser.parse_args(argv)
     detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] or None
     body = run(args.quick, detectors, train_days=args.train_days)
     print(body)
     if args.write:
-        title = "Lead time: AI warning before the limit alarm on simulated faults" + (" (quick)" if args.quick else "")
+        title = "Lead time: AI warning before the limit alarm on simulated faults" + (
+            " (quick)" if args.quick else ""
+        )
         report.write_section("leadtime", title, body)
     return 0
 

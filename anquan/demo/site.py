@@ -25,6 +25,7 @@ from anquan.plant.choices import AlarmPriority, EquipmentStatus, EquipmentType, 
 # Shared by every demo login. It must pass Django's password validators for every demo user
 # (a password too similar to "…@anquan-demo.cn" would not).
 DEMO_PASSWORD = "Safety@2026"
+EHS_DIRECTOR = "liuzhiqiang"  # approves the demo's AI early-warning models
 
 ENTERPRISE: dict[str, str] = {
     "code": "anquan-demo",

@@ -54,9 +54,7 @@ def _clean(ts: object, values: object) -> tuple[np.ndarray, np.ndarray]:
     return t, v
 
 
-def hold(
-    ts: np.ndarray, values: np.ndarray, at: np.ndarray, max_age_ms: int | None = None
-) -> np.ndarray:
+def hold(ts: np.ndarray, values: np.ndarray, at: np.ndarray, max_age_ms: int | None = None) -> np.ndarray:
     """Sample and hold of one tag's sorted finite readings at the times ``at`` (NaN where none)."""
     out = np.full(at.shape, np.nan)
     if ts.size == 0 or at.size == 0:

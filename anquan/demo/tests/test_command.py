@@ -40,7 +40,7 @@ def row_counts() -> dict[str, int]:
 
 def load(**options: object) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
-    call_command("load_demo", stdout=out, stderr=err, **options)
+    call_command("load_demo", stdout=out, stderr=err, **{"history_days": 0, **options})
     return out.getvalue(), err.getvalue()
 
 

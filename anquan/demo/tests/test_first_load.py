@@ -11,6 +11,8 @@ from django.db import connection
 
 from anquan.demo import site as demo
 from anquan.demo.logins import demo_logins
+from anquan.earlywarning.models import WarningModel
+from anquan.monitoring.models import Reading
 from anquan.org import services as org
 from anquan.org.models import Enterprise, User
 from anquan.platform.models import AuditEntry
@@ -22,10 +24,14 @@ def test_the_command_loads_the_site_and_prints_a_summary_and_the_logins() -> Non
     assert demo_logins() == []
     out = StringIO()
 
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=out, history_days=0.05)  # 72 simulated minutes
 
     text = out.getvalue()
     counts = demo.Counts()
+    assert (
+        f"已写入 {Reading.objects.count():,} 条模拟历史数据（0.05 天），训练并投用 8 个 AI 预警模型。" in text
+    )
+    assert WarningModel.objects.filter(active_version__approved_by__username=demo.EHS_DIRECTOR).count() == 8
     assert "已加载演示场所：安泉危化品储运有限公司 · 滨海化工园区储运基地" in text
     assert (
         f"区域 6 · 装置单元 {counts.units} · 班组 5 · 人员 {counts.people} · 设备 {counts.equipment}" in text
@@ -43,7 +49,7 @@ def test_taken_usernames_stop_the_load_and_nothing_is_written() -> None:
     entries = AuditEntry.objects.count()
 
     with pytest.raises(CommandError, match="admin"):
-        call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+        call_command("load_demo", stdout=StringIO(), stderr=StringIO(), history_days=0)
 
     assert not Enterprise.objects.exists()
     assert list(User.objects.values_list("username", flat=True)) == ["admin"]

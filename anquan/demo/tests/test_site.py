@@ -36,7 +36,7 @@ MODELS = (
 
 def load(*args: str) -> str:
     out = StringIO()
-    call_command("load_demo", *args, stdout=out, stderr=StringIO())
+    call_command("load_demo", *args, "--history-days", "0", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 

@@ -15,7 +15,10 @@ def ms(*xs: int) -> np.ndarray:
 
 SERIES = {
     # a fast tag (every 2 s) and a slow one (every 30 s), on a 10 s grid
-    "fast": (ms(0, 2_000, 4_000, 6_000, 8_000, 10_000, 12_000, 20_000, 30_000), arr(1, 2, 3, 4, 5, 6, 7, 8, 9)),
+    "fast": (
+        ms(0, 2_000, 4_000, 6_000, 8_000, 10_000, 12_000, 20_000, 30_000),
+        arr(1, 2, 3, 4, 5, 6, 7, 8, 9),
+    ),
     "slow": (ms(5_000, 35_000), arr(100, 200)),
 }
 
@@ -100,7 +103,7 @@ def test_aligner_gives_the_same_rows_as_align_on_irregular_readings() -> None:
         series[name] = (t, v)
     tags = ["a", "b", "c", "d"]
     bt, bX = align(series, tags, 0, 600_000, 10_000)
-    dues = sorted(int(x) for x in rng.integers(1, 600_000, size=40)) + [600_000]
+    dues = [*sorted(int(x) for x in rng.integers(1, 600_000, size=40)), 600_000]
     ot, oX = feed(Aligner(tags, 10_000), series, dues)
     assert bt.size > 40
     np.testing.assert_array_equal(ot, bt)

@@ -7,12 +7,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from anquan.demo import loader
+from anquan.demo import earlywarning, loader
 from anquan.demo import site as demo
 from anquan.demo.logins import logins_table
+from anquan.earlywarning.models import WarningModel
 from anquan.org.models import Area, RoleAssignment, Site, Team, User
 from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
 
@@ -24,6 +26,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-logins", action="store_true", help=_("不打印演示账号表"))
+        parser.add_argument(
+            "--history-days",
+            type=float,
+            default=1.0,
+            help=_("写入多少天的模拟历史数据并据此训练各装置单元的 AI 预警模型（0：不写、不训练）"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
@@ -47,11 +55,34 @@ class Command(BaseCommand):
                 enterprise = loader.load(progress=bar.update)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        site = Site.objects.get(enterprise=enterprise, code=demo.SITE["code"])
+        days = options["history_days"]
+        if days > 0:
+            self._early_warning(site, days, verbosity)
         if verbosity:
-            site = Site.objects.get(enterprise=enterprise, code=demo.SITE["code"])
             self._summary(site)
             if not options["no_logins"]:
                 self._logins()
+
+    def _early_warning(self, site: Site, days: float, verbosity: int) -> None:
+        now = timezone.now()
+        with tqdm(
+            desc=_("写入模拟历史数据"), unit=_("条"), disable=verbosity == 0, file=sys.stderr, leave=False
+        ) as bar:
+            stored = earlywarning.write_history(site, days=days, now=now, progress=bar.update)
+        approver = User.objects.get(username=demo.EHS_DIRECTOR)
+        models = earlywarning.train_models(site, approver, days=days, now=now)
+        if verbosity:
+            self.stdout.write(
+                _("已写入 %(n)s 条模拟历史数据（%(days)g 天），训练并投用 %(m)d 个 AI 预警模型。")
+                % {
+                    "n": f"{stored:,}",
+                    "days": days,
+                    "m": WarningModel.objects.filter(
+                        pk__in=[m.pk for m in models], active_version__isnull=False
+                    ).count(),
+                }
+            )
 
     def _summary(self, site: Site) -> None:
         counts = [
