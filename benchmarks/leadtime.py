@@ -30,7 +30,8 @@ Per plant seed (= run seed) and per process unit, one model per detector:
   simulator's own ground truth (``ground_truth``: first crossing by any tag, and by the unit's
   tags) is reported beside it. Lead = alarm time − warning time, in minutes (negative: the AI was
   later). A run with no warning before the end of the fault is a miss; it ranks below every lead
-  in the median.
+  in the median; an alert that started before the onset is a false alert, and one still running
+  at the onset is not a warning (the table counts those runs).
 
 One configuration for everything: no per-scenario, per-unit or per-seed setting; the detectors
 run with their registry defaults.
@@ -358,6 +359,15 @@ def tables(result: Result, detectors: Sequence[str], units: Sequence[str]) -> st
                 "Alert running at onset",
             ],
             rows,
+        )
+    )
+    out.append(
+        report.table(
+            ["False alerts/day", *units],
+            [
+                [name, *(f"{result.false_alerts[(name, u)] / result.normal_days[u]:.1f}" for u in units)]
+                for name in detectors
+            ],
         )
     )
     runs_rows = []

@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/", include("anquan.org.web.urls")),
     path("plant/", include("anquan.plant.web.urls")),
     path("monitoring/", include("anquan.monitoring.web.urls")),
+    path("earlywarning/", include("anquan.earlywarning.web.urls")),
     path("streaming/", include("anquan.streaming.web.urls")),
     path("demo/", include("anquan.demo.web.urls")),
     path("notifications/", include("anquan.notifications.web.urls")),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from anquan.detectors import registry
@@ -44,11 +45,13 @@ class DefinitionForm(ServiceForm):
     """A warning model's definition: which tags, which detector, on which grid, notifying how."""
 
     unit = forms.ModelChoiceField(label=_("装置单元"), queryset=Unit.objects.none())
-    name = forms.CharField(label=_("名称"), max_length=120)
+    # Name, tags, days and rate are checked by the service (every error at once), not required here.
+    name = forms.CharField(label=_("名称"), required=False)
     detector = forms.ChoiceField(label=_("检测算法"), choices=detector_choices, initial=registry.DEFAULT)
     tags = forms.ModelMultipleChoiceField(
         label=_("测点"),
         queryset=SensorTag.objects.none(),
+        required=False,
         help_text=_("选择装置单元后默认选中其设备的全部测点；按住 Ctrl / ⌘ 多选。"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
@@ -58,14 +61,17 @@ class DefinitionForm(ServiceForm):
         coerce=int,
         initial=10,
     )
-    training_days = forms.IntegerField(label=_("训练数据（天）"), initial=7)
+    training_days = forms.IntegerField(label=_("训练数据（天）"), initial=7, required=False)
     false_alarm_rate = forms.FloatField(
         label=_("目标误报率"),
         initial=0.001,
+        required=False,
         help_text=_("正常运行样本中允许超过阈值的比例，如 0.001 即千分之一。"),
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
-    notify = forms.ChoiceField(label=_("通知方式"), choices=NotifyMode.choices, initial=NotifyMode.AFTER_REVIEW)
+    notify = forms.ChoiceField(
+        label=_("通知方式"), choices=NotifyMode.choices, initial=NotifyMode.AFTER_REVIEW
+    )
     priority = forms.ChoiceField(
         label=_("确认后报警优先级"), choices=AlarmPriority.choices, initial=AlarmPriority.MEDIUM
     )
@@ -91,7 +97,16 @@ class DefinitionForm(ServiceForm):
         else:
             self.fields["unit"].queryset = units  # type: ignore[attr-defined]
             self.fields["unit"].label_from_instance = lambda u: f"{u.name} · {u.area.name}"  # type: ignore[attr-defined]
-            self.fields["unit"].widget.attrs["autocomplete"] = "off"
+            self.fields["unit"].widget.attrs.update(
+                {
+                    "autocomplete": "off",
+                    "hx-get": reverse("earlywarning:model-tags"),
+                    "hx-target": "#ew-tags-field",
+                    "hx-swap": "outerHTML",
+                    "hx-trigger": "change",
+                    "hx-include": "this",
+                }
+            )
         field = self.fields["tags"]
         field.queryset = tags.select_related("equipment").order_by("tag")  # type: ignore[attr-defined]
         field.label_from_instance = _tag_label  # type: ignore[attr-defined]

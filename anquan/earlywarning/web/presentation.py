@@ -70,14 +70,14 @@ def _minutes(seconds: float) -> int:
 
 
 def eta_text(seconds: float) -> str:
-    """"40 分钟", "2.5 小时"."""
+    """ "40 分钟", "2.5 小时"."""
     if seconds < 90 * 60:
         return _("%(n)d 分钟") % {"n": _minutes(seconds)}
     return _("%(h).1f 小时") % {"h": seconds / 3600}
 
 
 def band_text(low: float, high: float) -> str:
-    """"30–55 分钟", "1.5–3.0 小时" (one unit for both ends)."""
+    """ "30–55 分钟", "1.5–3.0 小时" (one unit for both ends)."""
     if high < 90 * 60:
         return _("%(low)d–%(high)d 分钟") % {"low": _minutes(low), "high": _minutes(high)}
     return _("%(low).1f–%(high).1f 小时") % {"low": low / 3600, "high": high / 3600}
@@ -109,11 +109,8 @@ def path_steps(path: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for step in path:
         at = from_ms(step.get("at"))
         tags = [str(t) for t in step.get("tags") or []]
-        label = "%s (%s%s)" % (
-            step.get("equipment", "?"),
-            "、".join(tags),
-            f", {at:%H:%M}" if at is not None else "",
-        )
+        when = f", {at:%H:%M}" if at is not None else ""
+        label = f"{step.get('equipment', '?')} ({'、'.join(tags)}{when})"
         steps.append(
             {
                 "equipment": step.get("equipment", "?"),
@@ -163,7 +160,9 @@ def _week(moment: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def precision_weeks(reviews: Iterable[tuple[dt.datetime, str]], today: dt.date | None = None) -> dict[str, Any]:
+def precision_weeks(
+    reviews: Iterable[tuple[dt.datetime, str]], today: dt.date | None = None
+) -> dict[str, Any]:
     """Per week (Monday) of the last ``PRECISION_WEEKS``: confirmed and rejected alerts, and the
     precision (confirmed / reviewed; None without reviews)."""
     today = today or timezone.localdate()
@@ -225,7 +224,11 @@ def drift(version: ModelVersion | None, end_ms: int | None = None) -> Drift | No
 
 def recalibration_base(versions: Sequence[ModelVersion], active_id: int | None) -> ModelVersion | None:
     """The version a recalibration starts from: the active one, else the newest trained one."""
-    trained = [v for v in versions if v.threshold is not None and v.status in (VersionStatus.READY, VersionStatus.APPROVED)]
+    trained = [
+        v
+        for v in versions
+        if v.threshold is not None and v.status in (VersionStatus.READY, VersionStatus.APPROVED)
+    ]
     for v in trained:
         if v.pk == active_id:
             return v
@@ -234,3 +237,22 @@ def recalibration_base(versions: Sequence[ModelVersion], active_id: int | None) 
 
 def candidates(threshold: float) -> list[float]:
     return [round(threshold * f, 6) for f in THRESHOLD_FACTORS]
+
+
+def version_summary(version: ModelVersion) -> list[str]:
+    """The metrics of a version in a few words."""
+    m = version.metrics or {}
+    lines = []
+    rate = m.get("holdout_alarm_rate")
+    if isinstance(rate, int | float):
+        lines.append(_("验证集报警率 %(p).2f%%") % {"p": rate * 100})
+    if m.get("constant_tags"):
+        lines.append(_("恒定测点：%(tags)s") % {"tags": "、".join(map(str, m["constant_tags"]))})
+    if m.get("recalibrated_from"):
+        lines.append(
+            _("由 v%(n)s 重新标定（原阈值 %(t).3f）")
+            % {"n": m["recalibrated_from"], "t": float(m.get("threshold_before") or 0)}
+        )
+    if isinstance(m.get("seconds"), int | float):
+        lines.append(_("用时 %(s).1f 秒") % {"s": m["seconds"]})
+    return lines
