@@ -44,5 +44,6 @@ api.add_router("/org", "anquan.org.api.router")
 api.add_router("/plant", "anquan.plant.api.router")
 api.add_router("/notifications", "anquan.notifications.api.router")
 api.add_router("/monitoring", "anquan.monitoring.api.router")
+api.add_router("/earlywarning", "anquan.earlywarning.api.router")
 api.add_router("", "anquan.streaming.ingest_api.router")  # POST /api/v1/ingest, gateway keys
 api.add_router("/attachments", "anquan.platform.attachments.api.router")

@@ -29,11 +29,14 @@ from urllib.parse import urlencode
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
+from django.utils import timezone
 from PIL import Image
 
 from anquan.api.root import api
 from anquan.api.tests.conftest import ApiClient, as_user, state
 from anquan.conftest import PASSWORD, World
+from anquan.earlywarning import services as earlywarning
+from anquan.earlywarning.models import AIAlert
 from anquan.monitoring import services as monitoring
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.models import AlarmOccurrence, AlarmRule
@@ -156,6 +159,29 @@ def _shelved_rule(w: World) -> Model:
     rule = _limit_rule(w)
     monitoring.shelve(None, rule.pk, minutes=30, reason="校准")
     return rule
+
+
+def _ai_alert(w: World) -> Model:
+    unit = plant.create_unit(None, area=w.area_a1, code="ew", name="储罐预警单元")
+    model = earlywarning.define_model(
+        None, unit=unit, name="储罐单元预警", tags=[w.tags["TI-101"], w.tags["PI-201"]], detector="pca"
+    )
+    version = earlywarning.request_training(None, model)
+    return earlywarning.raise_alert(
+        version,
+        at=timezone.now(),
+        score=3.2,
+        contributors=[{"tag": "TI-101", "share": 0.7}, {"tag": "PI-201", "share": 0.3}],
+        heatmap={"tags": ["PI-201", "TI-101"], "times": [], "values": [[], []]},
+        path=[],
+        forecasts=[],
+    )
+
+
+def _ai_model(w: World) -> Model:
+    alert = _ai_alert(w)
+    assert isinstance(alert, AIAlert)
+    return alert.model
 
 
 def _tank_owner(w: World) -> dict[str, Any]:
@@ -557,6 +583,26 @@ MATRIX: dict[tuple[str, str], Op] = {
         wrong="contractor_a",
         other=("admin_b", "worker_a2"),
         target=lambda w: w.tags["TI-101"],
+    ),
+    # --- early warning: AI alerts and their review, models -------------------------------------
+    ("GET", "/earlywarning/alerts"): Op(
+        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=_ai_alert
+    ),
+    ("GET", "/earlywarning/alerts/{alert_id}"): Op(
+        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=_ai_alert
+    ),
+    ("POST", "/earlywarning/alerts/{alert_id}/confirm"): Op(
+        right="expert", wrong="operator_a", other=("admin_b",), target=_ai_alert, payload=lambda w: {}
+    ),
+    ("POST", "/earlywarning/alerts/{alert_id}/reject"): Op(
+        right="expert",
+        wrong="operator_a",
+        other=("admin_b",),
+        target=_ai_alert,
+        payload=lambda w: {"reason": "装车作业引起的正常波动"},
+    ),
+    ("GET", "/earlywarning/models"): Op(
+        right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=_ai_model
     ),
 }
 
