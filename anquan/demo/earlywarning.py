@@ -9,7 +9,7 @@ The history is the live simulator's own physics (same seed) on each tag's sample
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.db import transaction
@@ -30,13 +30,18 @@ MODEL_INTERVAL_S = 10
 
 
 def write_history(site: Site, *, days: float, seed: int = 0, now: dt.datetime | None = None,
+                  tags: Iterable[str] | None = None,
                   progress: Callable[[int], None] = lambda n: None) -> int:  # fmt: skip
-    """Store the simulated readings of every tag of ``site`` for the ``days`` before ``now``."""
+    """Store the simulated readings of the tags of ``site`` (or only ``tags``) for the ``days``
+    before ``now``."""
     end_ms = int((now or timezone.now()).timestamp() * 1000)
     start_ms = end_ms - int(days * 86_400_000)
     spec = spec_for_site(site)
     plant = Plant(spec, seed=seed)
     ids = dict(SensorTag.objects.filter(site=site).values_list("tag", "pk"))
+    if tags is not None:
+        wanted = set(tags)
+        ids = {code: pk for code, pk in ids.items() if code in wanted}
     by_interval: dict[int, list[str]] = {}
     for tag in spec.tags:
         if tag.code in ids:
