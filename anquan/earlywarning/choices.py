@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotifyMode(models.TextChoices):
@@ -21,5 +22,5 @@ class VersionStatus(models.TextChoices):
 
 class ReviewStatus(models.TextChoices):
     PENDING = "pending", _("待复核")
-    CONFIRMED = "confirmed", _("已确认")
+    CONFIRMED = "confirmed", pgettext_lazy("AI alert review", "已确认")
     REJECTED = "rejected", _("已驳回")

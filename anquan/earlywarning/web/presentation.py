@@ -180,7 +180,7 @@ def precision_weeks(
         "rejected": rejected,
         "precision": precision,
         "labels": {
-            "confirmed": _("已确认"),
+            "confirmed": str(ReviewStatus.CONFIRMED.label),
             "rejected": _("已驳回"),
             "precision": _("准确率"),
             "week": _("周（起始日）"),
