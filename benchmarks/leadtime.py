@@ -15,8 +15,9 @@ Per plant seed (= run seed) and per process unit, one model per detector:
   by tag code; equipment without a unit (the weather station) is in no model;
 - **training**: ``TRAIN_DAYS`` of normal history ending at the test start ``T0`` (1 July, local
   midnight; the same plant, earlier time), fitted on the first 80 %, threshold calibrated on the
-  last 20 % scored as their continuation, with ``false_alarm_rate = interval / 1 day`` (one
-  alarm row per day expected, so at most about one alert start per day);
+  last 20 % scored as their continuation, with ``alerts_per_row = interval / 1 day``: the lowest
+  threshold (times the detector's margin) at which those rows start at most one alert per day
+  (the platform's setting);
 - **normal operation**: the following ``NORMAL_DAYS`` days (tank receipts and truck loading,
   standby pump runs, spray cooling on hot afternoons, the hydrogen unit's daily load), scored
   causally from the end of training; false alerts = alert starts (a run of consecutive alarm rows
@@ -64,7 +65,8 @@ INTERVAL_MS = INTERVAL_S * 1000
 T0 = int(dt.datetime(2026, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp() * 1000)
 TRAIN_DAYS = 7
 HOLDOUT = 0.2
-FALSE_ALARM_RATE = INTERVAL_S / 86_400  # one alarm row per day of held-out normal data
+ALERTS_PER_ROW = INTERVAL_S / 86_400  # at most one alert start per day of held-out normal data
+FALSE_ALARM_RATE = ALERTS_PER_ROW  # passed too, unused when alerts_per_row is given
 WARMUP_MS = 2 * HOUR_MS
 CONTEXT_ROWS = 360  # rows of the training tail fed to a scorer before normal operation is counted
 BLOCK_ROWS = 8640  # rows per scorer update (a day at 10 s)
@@ -203,7 +205,7 @@ def fit(name: str, X: np.ndarray, names: Sequence[str]) -> Any:
     n_hold = max(round(len(X) * HOLDOUT), 5)
     head, tail = X[: len(X) - n_hold], X[len(X) - n_hold :]
     det = create(name).fit(head, feature_names=list(names))
-    det.calibrate(tail, FALSE_ALARM_RATE, context=head)
+    det.calibrate(tail, FALSE_ALARM_RATE, context=head, alerts_per_row=ALERTS_PER_ROW)
     return det
 
 
@@ -425,8 +427,8 @@ def run(
     times = ", ".join(f"{n} fit {result.fit_s[n]:.0f} s / score {result.score_s[n]:.0f} s" for n in chosen)
     notes = (
         f"Demo plant, {len(units)} units, seeds {', '.join(map(str, seeds))}; per seed and unit: "
-        f"{train_days} days of normal history at {INTERVAL_S} s (fit on 80 %, threshold on the last 20 % at "
-        f"false_alarm_rate {FALSE_ALARM_RATE:.2e}), then {days:.0f} days of normal operation per unit in all "
+        f"{train_days} days of normal history at {INTERVAL_S} s (fit on 80 %, threshold on the last 20 %: at "
+        f"most one alert start per day, alerts_per_row {ALERTS_PER_ROW:.2e}), then {days:.0f} days of normal operation per unit in all "
         f"(limit alarms during it: {sum(result.normal_limit_alarms.values())} unit-runs), and each fault scenario "
         f"once per seed (severity 1, default duration). Detectors with their registry defaults. "
         f"Lead = conventional limit alarm − first AI alert start after the onset; 'missed' = no AI alert before "

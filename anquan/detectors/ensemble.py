@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from anquan.detectors.base import Detector
+from anquan.detectors.base import Z_CLIP, Detector
 from anquan.detectors.registry import get, register
 
 # The one configuration used for every file of the SKAB benchmark and as the platform's default.
@@ -42,6 +42,7 @@ class EnsembleDetector(Detector):
         alarm_k: int = 1,
         alarm_n: int = 1,
         threshold_margin: float = 4.0,
+        z_clip: float | None = Z_CLIP,
     ) -> None:
         self.members = members
         self.member_params = member_params
@@ -51,6 +52,7 @@ class EnsembleDetector(Detector):
         self.alarm_k = alarm_k
         self.alarm_n = alarm_n
         self.threshold_margin = threshold_margin
+        self.z_clip = z_clip
 
     def _make_member(self, name: str) -> Detector:
         klass = get(name)
@@ -60,6 +62,8 @@ class EnsembleDetector(Detector):
         params.update({k: v for k, v in _NEUTRAL.items() if k in known})
         if "random_state" in known:
             params["random_state"] = self.random_state
+        if "z_clip" in known:
+            params["z_clip"] = self.z_clip
         return klass(**{k: v for k, v in params.items() if k in known})
 
     def _fit(self, Z: np.ndarray) -> None:

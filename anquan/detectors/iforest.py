@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from anquan.detectors.base import Detector
+from anquan.detectors.base import Z_CLIP, Detector
 from anquan.detectors.registry import register
 
 
@@ -41,6 +41,7 @@ class IsolationForestDetector(Detector):
         alarm_k: int = 1,
         alarm_n: int = 1,
         threshold_margin: float = 1.0,
+        z_clip: float | None = Z_CLIP,
     ) -> None:
         self.n_estimators = n_estimators
         self.max_samples = max_samples
@@ -49,6 +50,7 @@ class IsolationForestDetector(Detector):
         self.alarm_k = alarm_k
         self.alarm_n = alarm_n
         self.threshold_margin = threshold_margin
+        self.z_clip = z_clip
 
     def _fit(self, Z: np.ndarray) -> None:
         from sklearn.ensemble import IsolationForest

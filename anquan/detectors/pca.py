@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anquan.detectors.base import Detector
+from anquan.detectors.base import Z_CLIP, Detector
 from anquan.detectors.registry import register
 
 STATISTICS = ("combined", "t2", "spe")
@@ -41,6 +41,7 @@ class PCADetector(Detector):
         alarm_k: int = 1,
         alarm_n: int = 1,
         threshold_margin: float = 1.0,
+        z_clip: float | None = Z_CLIP,
     ) -> None:
         self.n_components = n_components
         self.lags = lags
@@ -50,6 +51,7 @@ class PCADetector(Detector):
         self.alarm_k = alarm_k
         self.alarm_n = alarm_n
         self.threshold_margin = threshold_margin
+        self.z_clip = z_clip
 
     # -- features ------------------------------------------------------------------------------
 
@@ -80,7 +82,7 @@ class PCADetector(Detector):
         self.mean_ = F.mean(axis=0)
         sd = F.std(axis=0)
         self.feature_scale_ = np.where(sd > 1e-9, sd, 1.0)
-        _, S, Vt = np.linalg.svd((F - self.mean_) / self.feature_scale_, full_matrices=False)
+        _, S, Vt = np.linalg.svd(self._centred(F), full_matrices=False)
         ev = S**2 / max(n - 1, 1)
         total = ev.sum()
         if self.n_components < 1:
@@ -102,8 +104,17 @@ class PCADetector(Detector):
         self._proj = self.components_ * inv_sqrt  # d × k: whitened scores
         self._root = self._proj @ self.components_.T  # symmetric root of P Λ⁻¹ Pᵀ
 
-    def _t2_spe(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _centred(self, F: np.ndarray) -> np.ndarray:
+        """Features standardised on the training rows, clipped to ``±z_clip`` like the variables (a
+        rolling mean has less noise than its variable, so a clipped variable can still stand out
+        by more than ``z_clip`` here)."""
         Fc = (F - self.mean_) / self.feature_scale_
+        if self.z_clip:
+            np.clip(Fc, -float(self.z_clip), float(self.z_clip), out=Fc)
+        return Fc
+
+    def _t2_spe(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Fc = self._centred(F)
         T = Fc @ self.components_
         t2 = (T**2 / self.explained_variance_).sum(axis=1)
         R = Fc - T @ self.components_.T
@@ -118,7 +129,7 @@ class PCADetector(Detector):
         return t2 / self.t2_scale_ + spe / self.spe_scale_
 
     def _contrib(self, Zext: np.ndarray) -> np.ndarray:
-        Fc = (self._features(Zext) - self.mean_) / self.feature_scale_
+        Fc = self._centred(self._features(Zext))
         n, d = Fc.shape
         c = np.zeros((n, d))
         if self.statistic in ("combined", "t2"):
@@ -166,6 +177,7 @@ class DynamicPCADetector(PCADetector):
         alarm_k: int = 1,
         alarm_n: int = 1,
         threshold_margin: float = 1.0,
+        z_clip: float | None = Z_CLIP,
     ) -> None:
         super().__init__(
             n_components=n_components,
@@ -176,4 +188,5 @@ class DynamicPCADetector(PCADetector):
             alarm_k=alarm_k,
             alarm_n=alarm_n,
             threshold_margin=threshold_margin,
+            z_clip=z_clip,
         )
