@@ -27,7 +27,7 @@ class WarningModel(TimeStampedModel):
     tags = models.ManyToManyField("plant.SensorTag", related_name="+", verbose_name=_("测点"))
     interval_s = models.PositiveIntegerField(_("采样间隔（秒）"), default=10)
     training_days = models.PositiveIntegerField(_("训练数据（天）"), default=7)
-    false_alarm_rate = models.FloatField(_("目标误报率"), default=0.001)
+    alerts_per_day = models.FloatField(_("目标误报（次/天）"), default=1.0)
     notify = models.CharField(
         _("通知方式"), max_length=20, choices=NotifyMode.choices, default=NotifyMode.AFTER_REVIEW
     )

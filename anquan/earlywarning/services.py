@@ -39,13 +39,16 @@ MAX_TAGS = 60  # variables of one model: a unit's worth, not a site's
 MIN_TAGS = 2  # a multivariate model needs at least two
 INTERVALS_S = (1, 2, 5, 10, 15, 30, 60)
 MAX_TRAINING_DAYS = 90
+# The target of false AI alerts per model and day (PRODUCT.md: at most one per unit and day).
+MIN_ALERTS_PER_DAY = 0.05
+MAX_ALERTS_PER_DAY = 24.0
 MODEL_FIELDS = (
     "name",
     "detector",
     "tags",
     "interval_s",
     "training_days",
-    "false_alarm_rate",
+    "alerts_per_day",
     "notify",
     "priority",
     "enabled",
@@ -97,15 +100,18 @@ def _clean(unit: Unit, values: dict[str, Any]) -> dict[str, Any]:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TRAINING_DAYS:
         errors["training_days"] = [_("训练数据须为 1 ~ %(max)d 天。") % {"max": MAX_TRAINING_DAYS}]
     clean["training_days"] = days
-    rate = values.get("false_alarm_rate")
+    rate = values.get("alerts_per_day")
     if (
         isinstance(rate, bool)
         or not isinstance(rate, int | float)
         or not math.isfinite(rate)
-        or not 0.00001 <= rate <= 0.1
+        or not MIN_ALERTS_PER_DAY <= rate <= MAX_ALERTS_PER_DAY
     ):
-        errors["false_alarm_rate"] = [_("目标误报率须在 0.00001 ~ 0.1 之间（样本比例）。")]
-    clean["false_alarm_rate"] = rate
+        errors["alerts_per_day"] = [
+            _("目标误报须在 %(min)s ~ %(max)s 次/天之间。")
+            % {"min": MIN_ALERTS_PER_DAY, "max": MAX_ALERTS_PER_DAY}
+        ]
+    clean["alerts_per_day"] = rate
     if values.get("notify") not in NotifyMode.values:
         errors["notify"] = [_("请选择通知方式。")]
     clean["notify"] = values.get("notify")
@@ -127,7 +133,7 @@ def define_model(
     detector: str = registry.DEFAULT,
     interval_s: int = 10,
     training_days: int = 7,
-    false_alarm_rate: float = 0.001,
+    alerts_per_day: float = 1.0,
     notify: str = NotifyMode.AFTER_REVIEW,
     priority: str = AlarmPriority.MEDIUM,
     enabled: bool = True,
@@ -137,7 +143,7 @@ def define_model(
         unit,
         {
             "name": name, "detector": detector, "tags": tags, "interval_s": interval_s,
-            "training_days": training_days, "false_alarm_rate": false_alarm_rate, "notify": notify,
+            "training_days": training_days, "alerts_per_day": alerts_per_day, "notify": notify,
             "priority": priority, "enabled": enabled,
         },
     )  # fmt: skip
@@ -189,7 +195,7 @@ def request_training(user: Any, model: WarningModel, *, end: dt.datetime | None 
             train_from=end - dt.timedelta(days=model.training_days),
             train_to=end,
             created_by=user if getattr(user, "pk", None) else None,
-            metrics={"tag_ids": [t.pk for t in tags], "false_alarm_rate": model.false_alarm_rate},
+            metrics={"tag_ids": [t.pk for t in tags], "alerts_per_day": model.alerts_per_day},
         )
         audit.record_create(user, version)
         transaction.on_commit(partial(_enqueue_training, version.pk), robust=True)
@@ -233,7 +239,7 @@ def run_training(version_id: int) -> str:
             start_ms=int(version.train_from.timestamp() * 1000),
             end_ms=int(version.train_to.timestamp() * 1000),
             interval_s=version.interval_s,
-            false_alarm_rate=float(version.metrics.get("false_alarm_rate", version.model.false_alarm_rate)),
+            alerts_per_day=float(version.metrics.get("alerts_per_day", version.model.alerts_per_day)),
             progress=progress,
         )
     except training.TrainingError as exc:

@@ -2,8 +2,9 @@
 
 The rows come from ``anquan.detectors.resample.align`` — the same rule the stream's online scoring
 uses — so a model sees in training exactly what it will see online. The last part of the window
-(``HOLDOUT``) is held out: the threshold is calibrated on it from the model's target false-alarm
-rate, scored as the continuation of the training rows. Never from labels.
+(``HOLDOUT``) is held out: the threshold is the lowest at which that normal data, scored as the
+continuation of the training rows, starts no more alerts per day than the model's target. Never
+from labels.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from anquan.monitoring.models import Reading
 
 HOLDOUT = 0.2  # the share of the window held out for calibration
 MIN_ROWS = 200  # fewer complete rows than this is not enough to learn normal operation
+ROW_RATE = 0.01  # the per-row rate calibrate() requires; with alerts_per_row it only bounds the search
 STALE_INTERVALS = 6  # a tag silent for this many grid intervals has no value (no row then)
 
 
@@ -94,7 +96,7 @@ def train(
     start_ms: int,
     end_ms: int,
     interval_s: int,
-    false_alarm_rate: float,
+    alerts_per_day: float,
     progress: Callable[[int, str], None] = lambda pct, msg: None,
 ) -> Trained:
     began = time.monotonic()
@@ -112,7 +114,9 @@ def train(
     try:
         detector.fit(X[:split], feature_names=list(codes))
         progress(75, _("按目标误报率标定阈值"))
-        detector.calibrate(X[split:], false_alarm_rate, context=X[:split])
+        detector.calibrate(
+            X[split:], ROW_RATE, context=X[:split], alerts_per_row=alerts_per_day * interval_s / 86_400
+        )
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise TrainingError(_("训练失败：%(error)s") % {"error": exc}) from exc
     holdout_alarms = detector.predict(np.concatenate([X[:split], X[split:]]))[split:]
@@ -125,7 +129,8 @@ def train(
         "train_rows": int(split),
         "holdout_rows": int(len(X) - split),
         "holdout_alarm_rate": float(np.mean(holdout_alarms)) if len(holdout_alarms) else 0.0,
-        "false_alarm_rate": float(false_alarm_rate),
+        "alerts_per_day": float(alerts_per_day),
+        "holdout_alert_starts": int(np.sum(np.diff(np.concatenate([[0], holdout_alarms])) == 1)),
         "constant_tags": constant,
         "seconds": round(time.monotonic() - began, 2),
         # the training envelope, per tag, for drift: the share of recent data outside it

@@ -59,7 +59,7 @@ def history(world: Any, n: int, start_ms: int = START_MS, fault_from: int | None
 def trained(world: Any, unit: Any, **kw: Any) -> ModelVersion:
     model = services.define_model(
         world.user("ehs"), unit=unit, name="储罐单元预警", tags=[world.tags["TI-101"], world.tags["PI-101"]],
-        detector="pca", interval_s=10, training_days=1, false_alarm_rate=0.001, **kw,
+        detector="pca", interval_s=10, training_days=1, alerts_per_day=1.0, **kw,
     )  # fmt: skip
     history(world, 8640)  # one day at 10 s
     with captured():
@@ -98,10 +98,10 @@ def test_bad_definitions_get_every_field_error(world, unit):
     with pytest.raises(ValidationError) as err:
         services.define_model(
             world.user("ehs"), unit=unit, name="", tags=[world.tags["LI-901"]], detector="magic",
-            interval_s=7, training_days=0, false_alarm_rate=0.5, notify="never", priority="urgent",
+            interval_s=7, training_days=0, alerts_per_day=30, notify="never", priority="urgent",
         )  # fmt: skip
     assert set(err.value.message_dict) == {
-        "name", "tags", "detector", "interval_s", "training_days", "false_alarm_rate", "notify", "priority",
+        "name", "tags", "detector", "interval_s", "training_days", "alerts_per_day", "notify", "priority",
     }  # fmt: skip
     assert err.value.message_dict["tags"] == ["测点必须是本场所的测点。"]
 

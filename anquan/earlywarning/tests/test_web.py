@@ -204,7 +204,7 @@ def test_a_model_is_defined_through_the_form(world, unit):
     ti, pi = world.tags["TI-101"], world.tags["PI-101"]
     form = {
         "unit": unit.pk, "name": "罐区温压模型", "detector": "pca", "tags": [ti.pk, pi.pk],
-        "interval_s": "10", "training_days": "3", "false_alarm_rate": "0.002",
+        "interval_s": "10", "training_days": "3", "alerts_per_day": "2",
         "notify": "immediate", "priority": "high",
     }  # fmt: skip
 
@@ -219,14 +219,14 @@ def test_a_model_is_defined_through_the_form(world, unit):
         10,
         3,
     )
-    assert (model.false_alarm_rate, model.notify, model.priority) == (0.002, "immediate", "high")
+    assert (model.alerts_per_day, model.notify, model.priority) == (2.0, "immediate", "high")
     assert sorted(model.tags.values_list("tag", flat=True)) == ["PI-101", "TI-101"]
 
 
 def test_define_model_errors_are_shown_on_the_form(world, unit):
     form = {
         "unit": unit.pk, "name": "", "detector": "pca", "tags": [world.tags["TI-101"].pk],
-        "interval_s": "10", "training_days": "0", "false_alarm_rate": "0.5",
+        "interval_s": "10", "training_days": "0", "alerts_per_day": "30",
         "notify": "immediate", "priority": "high",
     }  # fmt: skip
 
@@ -238,7 +238,7 @@ def test_define_model_errors_are_shown_on_the_form(world, unit):
     assert "请填写名称。" in body
     assert "请选择 2 ~ 60 个测点。" in body
     assert "训练数据须为 1 ~ 90 天。" in body
-    assert "目标误报率须在 0.00001 ~ 0.1 之间（样本比例）。" in body
+    assert "目标误报须在 0.05 ~ 24.0 次/天之间。" in body
     assert not WarningModel.objects.exists()
 
 
@@ -246,7 +246,7 @@ def test_defining_needs_the_configure_right(world, unit):
     form = {
         "unit": unit.pk, "name": "x", "detector": "pca",
         "tags": [world.tags["TI-101"].pk, world.tags["PI-101"].pk], "interval_s": "10",
-        "training_days": "3", "false_alarm_rate": "0.002", "notify": "immediate", "priority": "high",
+        "training_days": "3", "alerts_per_day": "2", "notify": "immediate", "priority": "high",
     }  # fmt: skip
 
     assert world.client("expert").post(reverse("earlywarning:model-create"), form).status_code == 403
@@ -364,7 +364,7 @@ def test_the_definition_is_edited_on_the_model_page(world, unit):
     form = {
         "save": "1", "name": "储罐单元预警（新）", "detector": "pca",
         "tags": [world.tags["TI-101"].pk, world.tags["PI-101"].pk, world.tags["PI-201"].pk],
-        "interval_s": "30", "training_days": "5", "false_alarm_rate": "0.001",
+        "interval_s": "30", "training_days": "5", "alerts_per_day": "1",
         "notify": "after_review", "priority": "medium", "enabled": "on",
     }  # fmt: skip
 

@@ -26,7 +26,7 @@ DEFINITION_FIELDS = (
     "tags",
     "interval_s",
     "training_days",
-    "false_alarm_rate",
+    "alerts_per_day",
     "notify",
     "priority",
 )
@@ -62,11 +62,11 @@ class DefinitionForm(ServiceForm):
         initial=10,
     )
     training_days = forms.IntegerField(label=_("训练数据（天）"), initial=7, required=False)
-    false_alarm_rate = forms.FloatField(
-        label=_("目标误报率"),
-        initial=0.001,
+    alerts_per_day = forms.FloatField(
+        label=_("目标误报（次/天）"),
+        initial=1.0,
         required=False,
-        help_text=_("正常运行样本中允许超过阈值的比例，如 0.001 即千分之一。"),
+        help_text=_("阈值按训练数据中留出的正常运行段标定：每天最多出现这么多次 AI 预警。"),
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
     notify = forms.ChoiceField(
