@@ -239,6 +239,10 @@ ANQUAN_PUBLIC_URL = env.str("ANQUAN_PUBLIC_URL", default="")
 # --- Stream: ingestion and alarm evaluation (anquan stream) ---------------------------------
 # MQTT broker the stream and the simulator use; empty: no MQTT (HTTP and polling connectors only).
 ANQUAN_MQTT_URL = env.str("ANQUAN_MQTT_URL", default="mqtt://127.0.0.1:1883")
+# This installation's name on a shared MQTT broker: it prefixes the stream's client ids, shared
+# subscription groups and partition topics, so two installations on one broker never take each
+# other's sessions or messages.
+ANQUAN_INSTANCE = env.str("ANQUAN_INSTANCE", default="anquan")
 # Several stream workers share a site's load: this worker's index and how many there are.
 ANQUAN_STREAM_WORKERS = env.int("ANQUAN_STREAM_WORKERS", default=1)
 ANQUAN_STREAM_WORKER_INDEX = env.int("ANQUAN_STREAM_WORKER_INDEX", default=0)

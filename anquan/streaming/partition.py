@@ -4,20 +4,20 @@ Rules are partitioned by the connected component of the tags they read (a compou
 joins its tags): a component belongs to partition ``min(tag_id) % partitions`` — the AlarmProcessor's
 own ``partition_of``, so the map here always agrees with the rules each processor loads. Each worker
 stores whatever it receives and forwards the accepted readings of tags owned by another partition to
-that worker (topic ``anquan/_stream/partition/<k>``), so every rule sees all of its readings in one
+that worker (topic ``<ANQUAN_INSTANCE>/_stream/partition/<k>``), so every rule sees all of its readings in one
 process.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from anquan.monitoring.alarms.processor import partition_of, spec_of
 from anquan.monitoring.models import AlarmRule
 
-TOPIC_PREFIX = "anquan/_stream/partition/"
-
 
 def topic(partition: int) -> str:
-    return f"{TOPIC_PREFIX}{partition}"
+    return f"{settings.ANQUAN_INSTANCE}/_stream/partition/{partition}"
 
 
 def tag_partitions(partitions: int) -> dict[int, int]:

@@ -8,7 +8,7 @@ One worker runs:
   PostgreSQL) and submits them; the pipeline deletes each row in the transaction that stores it;
 - the pipeline thread, with this worker's AlarmProcessor (its ``tick`` runs every second there);
 - with several workers, the partition bus: readings of tags whose alarm partition another worker
-  owns are forwarded over the broker (``anquan/_stream/partition/<k>``, QoS 1, persistent session);
+  owns are forwarded over the broker (``<ANQUAN_INSTANCE>/_stream/partition/<k>``, QoS 1, persistent session);
 - periodic jobs on their own thread: rollups of what this worker stored (every ~10 s); and on
   worker 0 only, the site-wide ones: tag health (every second) and retention (hourly).
 
@@ -75,7 +75,7 @@ class PartitionBus:
         self.sink: Pipeline | None = None
         self._conn = mqtt.Connection(
             mqtt.parse_url(url),
-            client_id=f"anquan-stream-p{partition_index}-of-{partitions}",
+            client_id=f"{settings.ANQUAN_INSTANCE}-stream-p{partition_index}-of-{partitions}",
             subscriptions=[partition.topic(partition_index)],
             qos=1,
             clean_start=False,

@@ -18,7 +18,7 @@ import pydantic
 import pytest
 
 from anquan.monitoring.models import Reading
-from anquan.streaming import services
+from anquan.streaming import partition, services
 from anquan.streaming.connectors import PROTOCOLS
 from anquan.streaming.connectors.mqtt import schema
 from anquan.streaming.connectors.mqtt.coordinator import Coordinator
@@ -321,3 +321,15 @@ def test_the_connector_reconnects_after_a_broker_restart_and_resumes(world, own_
         coord.stop()
         pipeline.stop()
     assert sorted(Reading.objects.values_list("ts", flat=True)) == [ts + i for i in range(4)]
+
+
+def test_the_installation_name_prefixes_every_broker_identity(world, settings):
+    settings.ANQUAN_INSTANCE = "binhai2"
+    connector = services.create_connector(
+        None, site=world.site_a, name="二期 MQTT", protocol="mqtt", config={"topics": ["plant/#"]}
+    )
+    workers = [coordinator(connector, Pipeline(), workers=2, worker_index=i) for i in (0, 1)]
+
+    assert [w.topics for w in workers] == [[f"$share/binhai2-{connector.id}/plant/#"]] * 2
+    assert [w.client_id for w in workers] == [f"binhai2-{connector.id}-w0", f"binhai2-{connector.id}-w1"]
+    assert partition.topic(1) == "binhai2/_stream/partition/1"

@@ -6,7 +6,7 @@
   dead-lettered them). ``sink.submit`` blocks when the pipeline's buffer is full; paho's network
   thread then stops reading, and the broker keeps what it has not delivered.
 - Several stream workers (ANQUAN_STREAM_WORKERS > 1) share the topics through MQTT 5 shared
-  subscriptions ``$share/anquan-<connector id>/<topic>``, each worker with its own client id.
+  subscriptions ``$share/<ANQUAN_INSTANCE>-<connector id>/<topic>``, each worker with its own client id.
 - Reconnects by itself, 1 s doubling to 30 s between attempts, and reports its status.
 """
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def shared_topic(connector_id: int, topic: str) -> str:
-    return f"$share/anquan-{connector_id}/{topic}"
+    return f"$share/{settings.ANQUAN_INSTANCE}-{connector_id}/{topic}"
 
 
 class Coordinator:
@@ -57,7 +57,7 @@ class Coordinator:
 
     @property
     def client_id(self) -> str:
-        base = self.config.client_id or f"anquan-{self.connector_id}"
+        base = self.config.client_id or f"{settings.ANQUAN_INSTANCE}-{self.connector_id}"
         return f"{base}-w{self.worker_index}" if self.workers > 1 else base
 
     @property
