@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
+from anquan.earlywarning import training
 from anquan.earlywarning.choices import ReviewStatus
 from anquan.earlywarning.models import AIAlert, ModelVersion, WarningModel
 from anquan.org.access import Access, Paths
@@ -37,6 +40,40 @@ def review_queue(viewer: Any) -> QuerySet[AIAlert]:
 
 def versions(model: WarningModel) -> QuerySet[ModelVersion]:
     return model.versions.select_related("created_by", "approved_by").defer("artefact").order_by("-number")
+
+
+DRIFT_WINDOW_S = 24 * 3600  # drift looks at the last day of data
+DRIFT_RETRAIN = 0.10  # above this share outside the training envelope: suggest a retraining
+
+
+# --- drift --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Drift:
+    share: float | None  # None: no complete row in the window
+    rows: int
+    retrain: bool
+
+    @property
+    def pct(self) -> float | None:
+        return None if self.share is None else round(self.share * 100, 1)
+
+
+def drift(version: ModelVersion | None, end_ms: int | None = None) -> Drift | None:
+    """The share of the last day's rows of ``version``'s tags outside its training envelope
+    (None: no trained envelope to compare with)."""
+    if version is None:
+        return None
+    envelope = (version.metrics or {}).get("envelope")
+    tag_ids = [int(i) for i in (version.metrics or {}).get("tag_ids", [])]
+    codes = list(version.tag_codes or [])
+    if not envelope or not tag_ids or len(tag_ids) != len(codes) or set(codes) - set(envelope):
+        return None
+    end = end_ms if end_ms is not None else int(time.time() * 1000)
+    _ts, X = training.rows_of(tag_ids, codes, end - DRIFT_WINDOW_S * 1000, end, version.interval_s)
+    if len(X) == 0:
+        return Drift(share=None, rows=0, retrain=False)
+    share = training.outside_envelope(envelope, codes, X)
+    return Drift(share=share, rows=len(X), retrain=share > DRIFT_RETRAIN)
 
 
 def scored_tag_ids(site_ids: Iterable[int] | None = None) -> frozenset[int]:

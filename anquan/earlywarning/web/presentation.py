@@ -10,19 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from anquan.earlywarning import training
 from anquan.earlywarning.choices import ReviewStatus, VersionStatus
 from anquan.earlywarning.models import AIAlert, ModelVersion
 
-DRIFT_WINDOW_S = 24 * 3600  # drift looks at the last day of data
-DRIFT_RETRAIN = 0.10  # above this share outside the training envelope: suggest a retraining
 THRESHOLD_FACTORS = (0.8, 1.0, 1.25, 1.5, 2.0)  # candidates of the recalibration preview
 PRECISION_WEEKS = 12  # weeks shown in the precision chart
 
@@ -190,36 +186,6 @@ def precision_weeks(
 
 def precision(confirmed: int, rejected: int) -> float | None:
     return confirmed / (confirmed + rejected) if confirmed + rejected else None
-
-
-# --- drift --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Drift:
-    share: float | None  # None: no complete row in the window
-    rows: int
-    retrain: bool
-
-    @property
-    def pct(self) -> float | None:
-        return None if self.share is None else round(self.share * 100, 1)
-
-
-def drift(version: ModelVersion | None, end_ms: int | None = None) -> Drift | None:
-    """The share of the last day's rows of ``version``'s tags outside its training envelope
-    (None: no trained envelope to compare with)."""
-    if version is None:
-        return None
-    envelope = (version.metrics or {}).get("envelope")
-    tag_ids = [int(i) for i in (version.metrics or {}).get("tag_ids", [])]
-    codes = list(version.tag_codes or [])
-    if not envelope or not tag_ids or len(tag_ids) != len(codes) or set(codes) - set(envelope):
-        return None
-    end = end_ms if end_ms is not None else now_ms()
-    _ts, X = training.rows_of(tag_ids, codes, end - DRIFT_WINDOW_S * 1000, end, version.interval_s)
-    if len(X) == 0:
-        return Drift(share=None, rows=0, retrain=False)
-    share = training.outside_envelope(envelope, codes, X)
-    return Drift(share=share, rows=len(X), retrain=share > DRIFT_RETRAIN)
 
 
 def recalibration_base(versions: Sequence[ModelVersion], active_id: int | None) -> ModelVersion | None:

@@ -305,8 +305,8 @@ def _model_context(request: HttpRequest, model: WarningModel) -> dict[str, Any]:
             counts.get(ReviewStatus.CONFIRMED, 0), counts.get(ReviewStatus.REJECTED, 0)
         ),
         "active": active,
-        "drift": presentation.drift(active),
-        "drift_limit_pct": round(presentation.DRIFT_RETRAIN * 100),
+        "drift": selectors.drift(active),
+        "drift_limit_pct": round(selectors.DRIFT_RETRAIN * 100),
         "recent_alerts": list(selectors.alerts(user).filter(model=model)[:10]),
     }
 
@@ -372,7 +372,7 @@ def model_drift(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "earlywarning/_drift.html",
-        {"drift": presentation.drift(item.active_version), "compact": True},
+        {"drift": selectors.drift(item.active_version), "compact": True},
     )
 
 
