@@ -1,9 +1,6 @@
 """How early warning is shown: durations, the propagation chain, time-to-limit sentences, the
-reviews' precision per week, drift of recent data and the JSON the charts read.
-
-Pure functions over models the selectors returned, except ``drift`` (it reads the last day of
-readings through ``training.rows_of``, the rule the training and the stream use).
-"""
+reviews' precision per week and the JSON the charts read. Pure functions over models the selectors
+returned (drift is ``selectors.drift``)."""
 
 from __future__ import annotations
 
