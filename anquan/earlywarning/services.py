@@ -268,6 +268,20 @@ def run_training(version_id: int) -> str:
     return VersionStatus.READY
 
 
+STALLED_AFTER_S = 900  # a training that reported no progress for this long lost its worker
+
+
+def fail_stalled_training(now: dt.datetime | None = None) -> int:
+    """Mark trainings whose worker died (no progress for STALLED_AFTER_S) as failed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=STALLED_AFTER_S)
+    return ModelVersion.objects.filter(status=VersionStatus.TRAINING, updated_at__lt=cutoff).update(
+        status=VersionStatus.FAILED,
+        message=_("训练任务中断（超过 %(min)d 分钟没有进展），请重新训练。") % {"min": STALLED_AFTER_S // 60},
+        progress=100,
+        updated_at=timezone.now(),
+    )
+
+
 def _finish(version: ModelVersion, status: str, message: str) -> None:
     with transaction.atomic():
         ModelVersion.objects.filter(pk=version.pk).update(

@@ -232,6 +232,21 @@ class Progress:
     tag_ids: set[int] = field(default_factory=set)
 
 
+STALLED_AFTER_S = 600  # a running import that wrote nothing for this long lost its worker
+
+
+def fail_stalled(now: dt.datetime | None = None) -> int:
+    """Mark imports whose worker died (running, no progress for STALLED_AFTER_S) as failed, so they
+    do not show "running" for ever; importing the file again stores each reading once."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=STALLED_AFTER_S)
+    return HistoryImport.objects.filter(status=ImportStatus.RUNNING, updated_at__lt=cutoff).update(
+        status=ImportStatus.FAILED,
+        detail=_("后台任务中断（超过 %(min)d 分钟没有进展），请重新导入；已入库的读数不会重复保存。")
+        % {"min": STALLED_AFTER_S // 60},
+        updated_at=timezone.now(),
+    )
+
+
 def run(import_id: int) -> str:
     """Import the file of HistoryImport ``import_id`` if it is queued; returns its status afterwards."""
     claimed = HistoryImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(

@@ -36,10 +36,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anquan.earlywarning import selectors as earlywarning_selectors
+from anquan.earlywarning import services as earlywarning_services
 from anquan.earlywarning.scoring import ScoringHub
 from anquan.monitoring import health, storage
 from anquan.monitoring.alarms.processor import AlarmProcessor
-from anquan.streaming import partition
+from anquan.streaming import imports, partition
 from anquan.streaming.choices import ConnectorStatus, Protocol
 from anquan.streaming.connectors import PROTOCOLS
 from anquan.streaming.connectors.mqtt import client as mqtt
@@ -54,6 +55,7 @@ STATS_EVERY_S = 10.0
 HEALTH_EVERY_S = 1.0
 ROLLUP_EVERY_S = 10.0
 RETENTION_EVERY_S = 3600.0
+STALLED_EVERY_S = 60.0
 INBOX_POLL_S = 0.2
 INBOX_CLAIM = 20  # inbox rows claimed at a time
 INBOX_RECLAIM_S = 600  # a claim older than this (its worker died) is taken over
@@ -228,6 +230,13 @@ class Jobs:
             self._job("rollups", self.rollups)
         if self.site_wide and self._is_due("retention", RETENTION_EVERY_S, mono):
             self._job("retention", self.retention)
+        if self.site_wide and self._is_due("stalled", STALLED_EVERY_S, mono):
+            self._job("stalled tasks", self.stalled)
+
+    def stalled(self) -> None:
+        """Background work whose worker died shows as failed, not as running for ever."""
+        imports.fail_stalled()
+        earlywarning_services.fail_stalled_training()
 
     def _is_due(self, name: str, every: float, mono: float) -> bool:
         if mono >= self._due.get(name, 0.0):

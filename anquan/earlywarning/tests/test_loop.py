@@ -228,3 +228,23 @@ def test_reviewers_hear_of_a_new_alert_and_operators_of_a_confirmed_one(
     confirmed = Notification.objects.filter(category="ai_alert", title__startswith="AI 预警已确认为报警")
     assert sorted(confirmed.values_list("recipient__username", flat=True)) == ["officer_a", "operator_a"]
     assert confirmed.first().link == f"/monitoring/alarms/{AlarmOccurrence.objects.get().pk}/"
+
+
+def test_a_training_whose_worker_died_is_marked_failed(world, unit):
+    model = services.define_model(
+        world.user("ehs"), unit=unit, name="储罐单元预警", tags=[world.tags["TI-101"], world.tags["PI-101"]]
+    )
+    with captured():
+        version = services.request_training(world.user("ehs"), model, end=START)
+    now = dt.datetime.now(dt.UTC)
+    ModelVersion.objects.filter(pk=version.pk).update(
+        status=VersionStatus.TRAINING, updated_at=now - dt.timedelta(minutes=16)
+    )
+
+    assert services.fail_stalled_training(now) == 1
+
+    version.refresh_from_db()
+    assert (version.status, version.message) == (
+        VersionStatus.FAILED,
+        "训练任务中断（超过 15 分钟没有进展），请重新训练。",
+    )

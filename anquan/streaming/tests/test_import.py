@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import Workbook
 
 from anquan.conftest import World
@@ -309,6 +310,27 @@ def test_a_finished_import_is_not_run_again(world: World) -> None:
     assert tasks.import_history.call(history.pk) == ImportStatus.DONE
     history.refresh_from_db()
     assert history.rows == 2  # not counted twice
+
+
+def test_an_import_whose_worker_died_is_marked_failed_not_left_running(world: World) -> None:
+    staged = services.stage_import(world.user("admin_a"), site=world.site_a, upload=upload("h.csv", WIDE))
+    dead = services.start_import(world.user("admin_a"), site=world.site_a, token=staged.token)
+    staged = services.stage_import(world.user("admin_a"), site=world.site_a, upload=upload("g.csv", WIDE))
+    busy = services.start_import(world.user("admin_a"), site=world.site_a, token=staged.token)
+    now = timezone.now()
+    HistoryImport.objects.filter(pk=dead.pk).update(
+        status=ImportStatus.RUNNING, updated_at=now - dt.timedelta(minutes=11)
+    )
+    HistoryImport.objects.filter(pk=busy.pk).update(
+        status=ImportStatus.RUNNING, updated_at=now - dt.timedelta(minutes=9)
+    )
+
+    assert imports.fail_stalled(now) == 1
+
+    dead.refresh_from_db()
+    busy.refresh_from_db()
+    assert (dead.status, busy.status) == (ImportStatus.FAILED, ImportStatus.RUNNING)
+    assert dead.detail == "后台任务中断（超过 10 分钟没有进展），请重新导入；已入库的读数不会重复保存。"
 
 
 # --- permissions --------------------------------------------------------------------------------
