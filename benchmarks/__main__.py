@@ -19,6 +19,7 @@ named in the tables. ``--quick`` results are printed but not written to BENCHMAR
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 from benchmarks import detector_throughput, harness, ingest, latency, leadtime, raw_limits, report, skab
@@ -65,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mqtt-client",
         choices=["paho", "mosquitto_pub"],
-        default="paho",
-        help="the ingest publishers' MQTT client (mosquitto_pub: Mosquitto's C client, lighter on the CPU)",
+        default="mosquitto_pub" if shutil.which("mosquitto_pub") else "paho",
+        help="the ingest publishers' MQTT client (default: Mosquitto's C client mosquitto_pub when installed — "
+        "lighter on the CPU the stream shares — else paho)",
     )
     parser.add_argument(
         "--stream-workers",

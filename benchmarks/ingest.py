@@ -338,7 +338,7 @@ def run(
             r.teardown()
     out = table(HEADERS, rows)
     print(out)
-    return out + "\n\n" + _notes(size, workers)
+    return out + "\n\n" + _notes(size, workers, mqtt_client)
 
 
 def _target(kind: str, path: str) -> str:
@@ -357,7 +357,7 @@ def _stream_summary(stream: harness.Proc) -> None:
         print(f"    stream: {line[-220:]}")
 
 
-def _notes(size: Size, workers: int) -> str:
+def _notes(size: Size, workers: int, mqtt_client: str) -> str:
     streams = "one `anquan stream` process" if workers == 1 else f"{workers} `anquan stream` workers"
     return (
         f"Site: {size.tags} tags, each with HH/H/L/LL limit rules (all {size.tags * 4} rules evaluated on every "
@@ -368,7 +368,8 @@ def _notes(size: Size, workers: int) -> str:
         "*Raw limit/s*: `raw_limits` on the same database in the same run (SQLite `executemany` of "
         "`INSERT OR IGNORE`, PostgreSQL `COPY`, 5000-row transactions, nothing else). *Published/s*: how fast "
         "the broker (MQTT) or the web app (HTTP, 202 after the inbox row is stored) took the readings. "
-        "Publishers are separate processes with payloads encoded beforehand; uvicorn runs one worker. "
+        f"Publishers are separate processes with payloads encoded beforehand (MQTT client: {mqtt_client}); "
+        "uvicorn runs one worker. "
         f"An MQTT publisher stays at most {CREDIT['mqtt-batch']} (batched) or {CREDIT['mqtt-single']} (single) "
         "messages ahead of what the stream has stored: Mosquitto's default `max_queued_messages` (1000) "
         "silently drops QoS 1 messages it has already acknowledged to the publisher once a subscriber is "
