@@ -54,6 +54,8 @@ CONNECTOR_POLL_S = 5.0
 STATS_EVERY_S = 10.0
 HEALTH_EVERY_S = 1.0
 ROLLUP_EVERY_S = 10.0
+ROLLUP_CHUNK = 25  # tags per rollup transaction
+ROLLUP_PAUSE_S = 0.02
 RETENTION_EVERY_S = 3600.0
 STALLED_EVERY_S = 60.0
 INBOX_POLL_S = 0.2
@@ -275,7 +277,14 @@ class Jobs:
                 by_bucket.setdefault(bucket, []).append(tag)
         try:
             for bucket, tags in sorted(by_bucket.items()):
-                storage.refresh_rollups(bucket, tags, until_ms=bucket + storage.MINUTE_MS)
+                tags.sort()
+                for i in range(0, len(tags), ROLLUP_CHUNK):
+                    storage.refresh_rollups(
+                        bucket, tags[i : i + ROLLUP_CHUNK], until_ms=bucket + storage.MINUTE_MS
+                    )
+                    # small transactions with a breath between: the pipeline's writes (and, on
+                    # SQLite, its write lock) never wait long behind a minute of rollups
+                    self._stop.wait(ROLLUP_PAUSE_S)
         except Exception:
             self.pipeline.restore_dirty({**due, **waiting})  # everything again next time
             raise
