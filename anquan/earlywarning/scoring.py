@@ -236,14 +236,13 @@ class ScoringHub:
 
     def _open(self, run: _Run, at_ms: int, score: float) -> None:
         times, rows, contrib = self._recent(run)
-        version = (
-            WarningModel.objects.select_related("active_version", "unit__area", "site")
-            .get(pk=run.model_id)
-            .active_version
+        model = WarningModel.objects.select_related("active_version", "unit__area", "site").get(
+            pk=run.model_id
         )
+        version = model.active_version
         if version is None or version.pk != run.version_id:
             return  # replaced meanwhile: the next reload scores the new one
-        version.model = WarningModel.objects.select_related("unit__area", "site").get(pk=run.model_id)
+        version.model = model
         recent = contrib[-10:]
         alert = services.raise_alert(
             version,
