@@ -41,6 +41,7 @@ def build(tags: int, markers: int, run: str) -> dict[str, Any]:
 
     from anquan.monitoring import services as monitoring
     from anquan.monitoring.models import AlarmRule
+    from anquan.monitoring.web.events import POLL_INTERVAL_S
     from anquan.org import services as org
     from anquan.org.choices import Role
     from anquan.plant import services as plant
@@ -127,6 +128,8 @@ def build(tags: int, markers: int, run: str) -> dict[str, Any]:
         "session_cookie": [settings.SESSION_COOKIE_NAME, session],
         "build_s": round(tags_s, 1),
         "sync_s": round(rules_s, 1),
+        "stream_batch_ms": settings.ANQUAN_STREAM_BATCH_MS,  # what the stream will run with
+        "feed_poll_ms": round(POLL_INTERVAL_S * 1000),
     }
 
 

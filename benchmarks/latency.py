@@ -49,6 +49,10 @@ HEADERS = (
 )
 
 
+# the stream's batch age and the feed's poll interval, as the site fixture read them
+TIMING: dict[str, Any] = {"stream_batch_ms": "?", "feed_poll_ms": "?"}
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0…100)."""
     ordered = sorted(values)
@@ -206,6 +210,7 @@ def measure(kind: str, *, tags: int, samples: int, keep: bool) -> list[Any]:
         db.migrate()
         site = db.fixture("build", {"tags": tags, "markers": MARKERS, "run": run_id})
         print(f"  site: {site['tags']} tags + {site['markers']} markers, {site['rules']} alarm rules")
+        TIMING.update(stream_batch_ms=site["stream_batch_ms"], feed_poll_ms=site["feed_poll_ms"])
         rule_of = {code: int(rule) for rule, code in site["marker_rules"].items()}
         streams = harness.start_stream(db)
         web, port = harness.start_web(db)
@@ -347,10 +352,10 @@ def run(kinds: list[str], *, quick: bool = False, samples: int | None = None, ke
             print(f"  failed: {exc}")
     out = table(HEADERS, rows)
     print(out)
-    return out + "\n\n" + _notes(tags)
+    return out + "\n\n" + _notes(tags, TIMING)
 
 
-def _notes(tags: int) -> str:
+def _notes(tags: int, timing: dict[str, Any]) -> str:
     return (
         f"Site: {tags} tags with HH/H/L/LL limit rules and {MARKERS} marker tags with one H rule each. "
         f"Background: {LOAD:,} readings/s over MQTT (scans of all tags, 1000 readings per message, QoS 1), "
@@ -359,6 +364,6 @@ def _notes(tags: int) -> str:
         "*Pushed* — the event arriving at a console connected to `/monitoring/alarms/events/` (SSE, signed in "
         "as an operator). Samples are sequential, 50–150 ms apart (random, so they fall at every phase of the "
         "stream's batching and the feed's polling). The stream batches readings for up to "
-        "`ANQUAN_STREAM_BATCH_MS` (50 ms) and the console feed polls the journal every 100 ms "
-        "(`monitoring/web/events.py` `POLL_INTERVAL_S`)."
+        f"`ANQUAN_STREAM_BATCH_MS` ({timing['stream_batch_ms']} ms) and the console feed polls the journal "
+        f"every {timing['feed_poll_ms']} ms (`monitoring/web/events.py` `POLL_INTERVAL_S`)."
     )

@@ -248,7 +248,7 @@ ANQUAN_STREAM_WORKERS = env.int("ANQUAN_STREAM_WORKERS", default=1)
 ANQUAN_STREAM_WORKER_INDEX = env.int("ANQUAN_STREAM_WORKER_INDEX", default=0)
 # A batch is written when it holds this many readings or is this old, whichever comes first.
 ANQUAN_STREAM_BATCH_SIZE = env.int("ANQUAN_STREAM_BATCH_SIZE", default=20000)
-ANQUAN_STREAM_BATCH_MS = env.int("ANQUAN_STREAM_BATCH_MS", default=20)
+ANQUAN_STREAM_BATCH_MS = env.int("ANQUAN_STREAM_BATCH_MS", default=5)
 # Several workers: how long a worker holds its own readings before the alarms see them, so that the
 # same tags' readings forwarded by another worker (one batch and one broker hop later) are in time.
 ANQUAN_STREAM_REORDER_MS = env.int("ANQUAN_STREAM_REORDER_MS", default=1000)
