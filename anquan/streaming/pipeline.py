@@ -655,9 +655,8 @@ class Pipeline:
             get, append, received = tags.get, accepted.append, item.received_ms
             before = len(accepted)
             for r in item.readings:
-                info = get(r.tag)
-                value = r.value
-                ts = r.ts
+                tag, ts, value = r
+                info = get(tag)
                 if ts is None:
                     ts = received
                 # the common case, checked at C speed (a NaN fails every comparison)

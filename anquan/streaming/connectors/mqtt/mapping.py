@@ -144,7 +144,7 @@ def _item(item: Any, received_ms: int, readings: list[RawReading], rejects: list
             and 0 < len(tag) <= TAG_MAX
             and tag == tag.strip()
         ):
-            readings.append(RawReading(tag=tag, ts=ts, value=item["value"]))
+            readings.append(RawReading(tag, ts, item["value"]))
             return
     if not isinstance(item, dict):
         rejects.append(_malformed(item, _("每条读数必须是 JSON 对象。")))
