@@ -29,7 +29,6 @@ import time
 ALIASES = {
     "load-demo": "load_demo",
     "create-user": "create_user",
-    "worker": "db_worker",
 }
 
 

@@ -5,6 +5,11 @@ A failed attempt records the error, counts the attempt and re-enqueues the task 
 then the delivery is marked failed. A delivery that is already sent (or failed) is never sent again,
 and two workers running the same task cannot both send: the attempt is claimed with a
 compare-and-set on the attempt counter.
+
+A worker that dies in the middle of an attempt (or a queue row lost with its database) leaves the
+delivery open with nothing queued for it: ``requeue_stuck`` (a periodic job) enqueues it again once
+it has been quiet for ``STUCK_AFTER``. Delivery is at least once: a send that went out just before
+its worker died may go out again.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from anquan.notifications import dispatch
 from anquan.notifications.channels import DeliveryError, excerpt
 from anquan.notifications.choices import DeliveryStatus
 from anquan.notifications.models import Delivery
+from anquan.platform.schedule import periodic
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (30, 120, 480, 1800, 7200)
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+STUCK_AFTER = dt.timedelta(minutes=15)  # open, due and untouched this long: its task was lost
 
 
 def backoff(attempt: int) -> dt.timedelta:
@@ -82,3 +89,20 @@ def _failed(delivery: Delivery, error: str, response: str, *, final: bool) -> No
     )
     if next_at is not None:
         deliver.using(run_after=next_at).enqueue(delivery.pk)
+
+
+@periodic(every=dt.timedelta(minutes=5))
+@task(queue_name="notifications")
+def requeue_stuck() -> int:
+    """Enqueue again every open delivery that is due and untouched for STUCK_AFTER; how many."""
+    quiet = timezone.now() - STUCK_AFTER
+    stuck = list(
+        Delivery.objects.filter(status__in=OPEN, updated_at__lt=quiet)
+        .exclude(next_attempt_at__gte=quiet)  # a retry waiting for its back-off is not stuck
+        .values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in stuck:
+        deliver.enqueue(delivery_id)
+    if stuck:
+        logger.warning("%s stuck deliveries enqueued again", len(stuck))
+    return len(stuck)

@@ -65,3 +65,22 @@ class AuditHead(models.Model):
 from anquan.platform.attachments.models import Attachment, AttachmentKind  # noqa: E402
 
 __all__ = ["Attachment", "AttachmentKind", "AuditAction", "AuditEntry", "AuditHead", "TimeStampedModel"]
+
+
+class ScheduledRun(models.Model):
+    """One slot of a periodic job, enqueued once: every task worker's clock tries to insert the
+    slot and the one that succeeds enqueues the task in the same transaction (platform/schedule.py)."""
+
+    job = models.CharField(_("定时任务"), max_length=100)
+    slot = models.DateTimeField(_("时段"))
+    enqueued_at = models.DateTimeField(_("入队时间"), auto_now_add=True)
+    task_id = models.CharField(_("任务 ID"), max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_once")]
+        indexes = [models.Index(fields=["enqueued_at"], name="scheduled_run_enqueued")]
+        verbose_name = _("定时任务记录")
+        verbose_name_plural = _("定时任务记录")
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"

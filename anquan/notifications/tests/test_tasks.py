@@ -185,3 +185,32 @@ def test_a_channel_deleted_before_sending_fails_and_keeps_the_log(world: World, 
 
 def test_a_missing_delivery_is_ignored(db: Any) -> None:
     assert tasks.deliver.call(123456) == "missing"
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_sweep(world: World, robots: Robots) -> None:
+    _robot(world, robots)
+    _alarm(world)
+    DBTaskResult.objects.all().delete()  # the worker died with it: nothing queued any more
+    delivery = Delivery.objects.get()
+    assert tasks.requeue_stuck.call() == 0  # quiet for less than STUCK_AFTER: left alone
+
+    Delivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=16))
+    assert tasks.requeue_stuck.call() == 1
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+    assert tasks.requeue_stuck.call() == 0  # sent: never again
+
+
+def test_a_retry_waiting_for_its_backoff_is_not_stuck(world: World, robots: Robots) -> None:
+    _robot(world, robots)
+    robots.script["dingtalk"] = [(502, {"message": "Bad Gateway"})]
+    _alarm(world)
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.RETRYING
+    Delivery.objects.filter(pk=delivery.pk).update(
+        updated_at=timezone.now() - dt.timedelta(hours=1),
+        next_attempt_at=timezone.now() + dt.timedelta(hours=1),  # a 2-hour back-off, half elapsed
+    )
+    assert tasks.requeue_stuck.call() == 0
