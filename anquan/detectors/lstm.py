@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anquan.detectors.base import Detector, as_matrix
+from anquan.detectors.base import Z_CLIP, Detector, as_matrix
 from anquan.detectors.registry import register
 
 DEEP_HINT = "pip install -r requirements-deep.txt"
@@ -84,7 +84,9 @@ class LSTMDetector(Detector):
     ``epochs`` passes over the training windows in batches of ``batch_size`` (at most ``max_steps``
     optimiser steps in all, so long histories still train in seconds); Adam with ``learning_rate``.
     ``threads``: onnxruntime threads used for scoring. ``smoothing``, ``alarm_k``/``alarm_n`` and
-    ``threshold_margin`` as in :class:`~anquan.detectors.base.Detector`.
+    ``threshold_margin`` as in :class:`~anquan.detectors.base.Detector`; standardised inputs are
+    clipped to ``±z_clip`` like the other detectors' (a dead sensor's wild value cannot blow up
+    the forecaster's state).
     """
 
     _session: Any = None
@@ -105,6 +107,7 @@ class LSTMDetector(Detector):
         alarm_k: int = 1,
         alarm_n: int = 1,
         threshold_margin: float = 1.0,
+        z_clip: float | None = Z_CLIP,
     ) -> None:
         self.window = window
         self.hidden = hidden
@@ -118,6 +121,7 @@ class LSTMDetector(Detector):
         self.alarm_k = alarm_k
         self.alarm_n = alarm_n
         self.threshold_margin = threshold_margin
+        self.z_clip = z_clip
 
     # -- windows -------------------------------------------------------------------------------
 
