@@ -45,5 +45,8 @@ api.add_router("/plant", "anquan.plant.api.router")
 api.add_router("/notifications", "anquan.notifications.api.router")
 api.add_router("/monitoring", "anquan.monitoring.api.router")
 api.add_router("/earlywarning", "anquan.earlywarning.api.router")
+api.add_router("/hazards", "anquan.hazards.api.router")
+api.add_router("/workorders", "anquan.workorders.api.router")
+api.add_router("/inspections", "anquan.inspections.api.router")
 api.add_router("", "anquan.streaming.ingest_api.router")  # POST /api/v1/ingest, gateway keys
 api.add_router("/attachments", "anquan.platform.attachments.api.router")

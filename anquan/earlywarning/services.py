@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +30,13 @@ from anquan.monitoring import services as monitoring
 from anquan.org.access import Access, place_of_area
 from anquan.org.roles import WARNING_CONFIGURE, WARNING_REVIEW
 from anquan.plant.choices import AlarmPriority
-from anquan.plant.models import SensorTag, Unit
+from anquan.plant.models import Equipment, SensorTag, Unit
 from anquan.platform import audit
 from anquan.platform.events import publish
+from anquan.workorders import services as workorders
+from anquan.workorders.choices import OriginKind
+from anquan.workorders.choices import Priority as WorkOrderPriority
+from anquan.workorders.models import WorkOrder
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +449,31 @@ def _alarm_rule(model: WarningModel) -> Any:
         area=model.unit.area,
         name=_("AI 预警：%(model)s") % {"model": model.name},
         priority=model.priority,
+    )
+
+
+def open_work_order(
+    user: Any, alert: AIAlert, *, title: str = "", description: str = "", priority: str = ""
+) -> WorkOrder:
+    """A work order for a confirmed AI alert (e.g. "check the flange at FV-404"): dispatched by
+    the work-order rules to the unit's equipment that deviated first, linked back to the alert."""
+    if alert.review != ReviewStatus.CONFIRMED:
+        raise ValidationError({"alert": [_("只有专家确认的 AI 预警才能开工单。")]})
+    first = (alert.path or [{}])[0]
+    equipment = Equipment.objects.filter(area__site_id=alert.site_id, code=first.get("equipment", "")).first()
+    top = "、".join(f"{c['tag']} {c['share']:.0%}" for c in alert.contributors[:3]) or "—"
+    return workorders.open_work_order(
+        user,
+        site=alert.site,
+        area=alert.area,
+        equipment=equipment,
+        title=title.strip() or _("排查 AI 预警：%(model)s") % {"model": alert.model.name},
+        description=description.strip() or _("主要贡献测点：%(top)s。请到现场核查并处置。") % {"top": top},
+        priority=priority or WorkOrderPriority.HIGH,
+        origin_kind=OriginKind.AI_ALERT,
+        origin_id=alert.pk,
+        origin_label=(_("AI 预警 %(model)s") % {"model": alert.model.name})[:200],
+        origin_url=reverse("earlywarning:alert", args=[alert.pk]),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,10 @@ from anquan.plant.choices import AlarmPriority, LimitLevel
 from anquan.plant.models import SensorTag
 from anquan.platform import audit
 from anquan.platform.events import publish
+from anquan.workorders import services as workorders
+from anquan.workorders.choices import OriginKind
+from anquan.workorders.choices import Priority as WorkOrderPriority
+from anquan.workorders.models import WorkOrder
 
 # ISA-18.2 §10.2 asks for a time limit on shelving; ours is twelve hours (one shift plus handover).
 MAX_SHELVE_MINUTES = 12 * 60
@@ -209,6 +214,52 @@ def comment(user: Any, occurrence_id: int, text: str) -> AlarmJournal:
             occurrence=occurrence,
             text=text,
         )
+
+
+# --- work orders from alarms ------------------------------------------------------------------
+# An alarm's priority → the work order's (紧急 stays for what a person judges cannot wait).
+WORK_ORDER_PRIORITY: dict[str, str] = {
+    AlarmPriority.HIGH: WorkOrderPriority.HIGH,
+    AlarmPriority.MEDIUM: WorkOrderPriority.MEDIUM,
+    AlarmPriority.LOW: WorkOrderPriority.LOW,
+}
+
+
+def open_work_order(
+    user: Any, occurrence_id: int, *, title: str = "", description: str = "", priority: str = ""
+) -> WorkOrder:
+    """A work order for an alarm (a transmitter to repair, a chattering switch, a valve to check):
+    dispatched by the work-order rules, linked back to the alarm, and noted in the alarm's journal.
+    Needs the right to operate alarms there and to create work orders."""
+    occurrence = AlarmOccurrence.objects.select_related("rule__tag__equipment", "area__site").get(
+        pk=int(occurrence_id)
+    )
+    _require(user, MONITOR_OPERATE, occurrence.area)
+    rule = occurrence.rule
+    equipment = rule.tag.equipment if rule.tag is not None else None
+    with transaction.atomic():
+        order = workorders.open_work_order(
+            user,
+            site=occurrence.area.site,
+            area=occurrence.area,
+            equipment=equipment,
+            title=title.strip() or _("处理报警：%(message)s") % {"message": occurrence.message},
+            description=description,
+            priority=priority or WORK_ORDER_PRIORITY.get(occurrence.priority, WorkOrderPriority.MEDIUM),
+            origin_kind=OriginKind.ALARM,
+            origin_id=occurrence.pk,
+            origin_label=(_("报警 %(message)s") % {"message": occurrence.message})[:200],
+            origin_url=reverse("monitoring:occurrence", args=[occurrence.pk]),
+        )
+        lifecycle.journal(
+            RuleInfo.of(rule),
+            JournalKind.COMMENTED,
+            _now(),
+            user=user,
+            occurrence=occurrence,
+            text=_("已开工单 %(number)s：%(title)s") % {"number": order.number, "title": order.title},
+        )
+    return order
 
 
 # --- rules ------------------------------------------------------------------------------------

@@ -15,4 +15,9 @@ class NotificationsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from anquan.notifications import receivers  # noqa: F401
+        from anquan.notifications import (  # noqa: F401
+            receivers,
+            receivers_hazards,
+            receivers_inspections,
+            receivers_workorders,
+        )

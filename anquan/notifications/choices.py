@@ -17,6 +17,9 @@ class Category(models.TextChoices):
     EQUIPMENT = "equipment", _("设备责任")
     ALARM = "alarm", _("报警")
     AI_ALERT = "ai_alert", _("AI 预警")
+    HAZARD = "hazard", _("隐患")
+    WORK_ORDER = "work_order", _("工单")
+    INSPECTION = "inspection", _("巡检")
     SYSTEM = "system", _("系统与测试")
 
 

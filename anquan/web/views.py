@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from typing import Any, TypeGuard, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -13,9 +16,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -113,6 +117,29 @@ def language(request: HttpRequest) -> HttpResponseBase:
         else:
             request.session[LANGUAGE_CHOSEN_KEY] = chosen
     return response
+
+
+def offline_pages() -> list[str]:
+    """The pages a phone may open offline: each AppConfig's ``offline_pages`` (URL names)."""
+    pages: list[str] = []
+    for config in apps.get_app_configs():
+        pages.extend(reverse(name) for name in getattr(config, "offline_pages", []))
+    return sorted(pages)
+
+
+@cache_control(no_cache=True)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: the service worker (its scope is the whole site because it is served from the
+    root). Its cache name changes with the offline pages; pages are fetched network-first and
+    static files refreshed in the background, so a release reaches phones on their next visit."""
+    pages = offline_pages()
+    version = hashlib.sha256(f"{pages}|{settings.STATIC_URL}".encode()).hexdigest()[:12]
+    return render(
+        request,
+        "web/sw.js",
+        {"version": version, "offline_pages": json.dumps(pages), "static_url": settings.STATIC_URL},
+        content_type="application/javascript; charset=utf-8",
+    )
 
 
 @login_required

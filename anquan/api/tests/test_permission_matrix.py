@@ -21,7 +21,6 @@ import io
 import re
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -34,9 +33,12 @@ from PIL import Image
 
 from anquan.api.root import api
 from anquan.api.tests.conftest import ApiClient, as_user, state
+from anquan.api.tests.matrix import Op
 from anquan.conftest import PASSWORD, World
 from anquan.earlywarning import services as earlywarning
 from anquan.earlywarning.models import AIAlert
+from anquan.hazards.tests.permissions import OPERATIONS as hazard_operations
+from anquan.inspections.tests.permissions import OPERATIONS as inspection_operations
 from anquan.monitoring import services as monitoring
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.models import AlarmOccurrence, AlarmRule
@@ -47,34 +49,10 @@ from anquan.org.models import RoleAssignment
 from anquan.plant import services as plant
 from anquan.platform.attachments.services import store_upload
 from anquan.platform.models import AuditEntry
+from anquan.workorders.tests.permissions import OPERATIONS as workorder_operations
 
 API = "/api/v1"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@dataclass(frozen=True)
-class Op:
-    """How to exercise one operation.
-
-    ``target`` builds (or picks) the record the path names, or that a list must show the right
-    caller and hide from the other-scope callers. ``wrong``/``other`` are None only with ``why``.
-    """
-
-    right: str | None
-    ok: int = 200
-    wrong: str | None = None
-    other: tuple[str, ...] = ()
-    other_status: int = 404
-    denied: tuple[tuple[str, int], ...] = ()  # further callers and the status each must get
-    target: Callable[[World], Model] | None = None
-    payload: Callable[[World], dict[str, Any]] | None = None
-    public: bool = False  # no login needed (token issue): anonymous gets ``ok``
-    audited: bool = True  # a successful write adds to the audit trail
-    why: str = ""  # why there is no wrong-role or other-scope caller
-    query: Callable[[World], dict[str, Any]] | None = None  # query-string parameters
-    multipart: bool = False  # the payload is a form with files (built afresh for every call)
-    returns_json: bool = True  # False: a file download
-    other_filtered: bool = True  # a list: other-scope callers get it without the record (else other_status)
 
 
 def _unit(w: World) -> Model:
@@ -605,6 +583,11 @@ MATRIX: dict[tuple[str, str], Op] = {
         right="worker_a1", wrong="contractor_a", other=("admin_b", "worker_a2"), target=_ai_model
     ),
 }
+
+# Each later domain keeps its entries beside its tests (``<domain>/tests/permissions.py``).
+MATRIX.update(hazard_operations)
+MATRIX.update(workorder_operations)
+MATRIX.update(inspection_operations)
 
 # Operations a person never calls: gateways authenticate with their connector's key, not a login
 # (every refusal is tested in anquan/streaming/tests/test_ingest_api.py).

@@ -22,6 +22,8 @@ from anquan.earlywarning.web import presentation
 from anquan.monitoring import storage
 from anquan.monitoring.models import AlarmOccurrence
 from anquan.platform.events import captured
+from anquan.workorders.choices import OriginKind, Priority
+from anquan.workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -139,7 +141,7 @@ def test_a_rejection_without_a_reason_shows_the_error_and_changes_nothing(world,
 
     response = world.client("expert").post(url, {"reject": "1", "reason": "  "})
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form with its field error
     assert "请填写驳回原因。" in text(response)
     assert alert_state(alert) == before
 
@@ -405,3 +407,25 @@ def test_precision_per_week_and_drift_are_shown(world, unit):
     assert (sum(chart["confirmed"]), sum(chart["rejected"])) == (1, 0)
     assert "建议重新训练" in body and "100.0%" in body
     assert drift.status_code == 200 and "100.0%" in text(drift) and "建议重新训练" in text(drift)
+
+
+def test_an_operator_opens_a_work_order_from_a_confirmed_alert(world, unit):
+    alert = scored_fault(world, unit)
+    url = reverse("earlywarning:alert", args=[alert.pk])
+    operator = world.client("operator_a")
+    assert operator.get(url).context["may_open_work_order"] is False  # not reviewed yet
+    services.confirm_alert(world.user("expert"), alert)
+
+    response = operator.post(url, {"work_order": "1", "title": "", "priority": "", "description": ""})
+
+    assert response.status_code == 302
+    order = WorkOrder.objects.get()
+    assert (order.origin_kind, order.origin_id, order.origin_url) == (OriginKind.AI_ALERT, alert.pk, url)
+    assert (order.priority, order.site, order.area) == (Priority.HIGH, alert.site, alert.area)
+    assert order.title == f"排查 AI 预警：{alert.model.name}"
+    assert order.description.startswith("主要贡献测点：")
+    assert operator.get(url).context["work_orders"] == [order]
+    # an expert reviews but does not dispatch work
+    assert world.client("expert").get(url).context["may_open_work_order"] is False
+    assert world.client("expert").post(url, {"work_order": "1"}).status_code == 403
+    assert WorkOrder.objects.count() == 1

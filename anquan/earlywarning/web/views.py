@@ -34,9 +34,12 @@ from anquan.earlywarning.web.forms import ConfirmForm, DefinitionForm, Recalibra
 from anquan.monitoring import selectors as monitoring_selectors
 from anquan.monitoring.web.common import capability_page, int_param
 from anquan.org.access import Access, place_of_area
-from anquan.org.roles import MONITOR_VIEW, WARNING_CONFIGURE, WARNING_REVIEW
+from anquan.org.roles import MONITOR_VIEW, WARNING_CONFIGURE, WARNING_REVIEW, WORKORDER_MANAGE
 from anquan.plant import selectors as plant_selectors
 from anquan.plant.models import SensorTag, Unit
+from anquan.workorders import selectors as workorder_selectors
+from anquan.workorders.choices import OriginKind
+from anquan.workorders.web.forms import FollowUpForm
 
 PAGE_SIZE = 50
 
@@ -106,8 +109,19 @@ def alert(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(selectors.alerts(user), pk=pk)
     confirm_form = ConfirmForm(request.POST if "confirm" in request.POST else None)
     reject_form = RejectForm(request.POST if "reject" in request.POST else None)
+    work_order_form = FollowUpForm(request.POST if "work_order" in request.POST else None)
+    status = 200
     if request.method == "POST":
-        if "confirm" in request.POST and confirm_form.is_valid():
+        status = 400  # unless a step below succeeds and redirects
+        if "work_order" in request.POST and work_order_form.is_valid():
+            try:
+                order = services.open_work_order(user, item, **work_order_form.cleaned_data)
+            except ValidationError as exc:
+                work_order_form.apply(exc)
+            else:
+                messages.success(request, _("已开工单 %(number)s。") % {"number": order.number})
+                return redirect(reverse("earlywarning:alert", args=[item.pk]) + "#ew-work-orders")
+        elif "confirm" in request.POST and confirm_form.is_valid():
             try:
                 services.confirm_alert(user, item, confirm_form.cleaned_data["comment"])
             except ValidationError as exc:
@@ -143,7 +157,12 @@ def alert(request: HttpRequest, pk: int) -> HttpResponse:
             "ratio": item.score / item.threshold if item.threshold else None,
             "chart": presentation.alert_chart(item),
             "review_badge": presentation.REVIEW_BADGES.get(item.review, ""),
+            "work_orders": list(workorder_selectors.of_origin(user, OriginKind.AI_ALERT, item.pk)),
+            "may_open_work_order": item.review == ReviewStatus.CONFIRMED
+            and Access.of(user).covers(WORKORDER_MANAGE, place_of_area(item.area)),
+            "work_order_form": work_order_form,
         },
+        status=status,
     )
 
 

@@ -28,9 +28,12 @@ from anquan.monitoring.choices import AlarmMode, AlarmState
 from anquan.monitoring.models import AlarmOccurrence, AlarmRule
 from anquan.monitoring.web.common import int_list, int_param, is_htmx, monitoring_page
 from anquan.monitoring.web.forms import CommentForm, ShelveForm
-from anquan.org.access import Access
-from anquan.org.roles import MONITOR_CONFIGURE, MONITOR_OPERATE
+from anquan.org.access import Access, place_of_area
+from anquan.org.roles import MONITOR_CONFIGURE, MONITOR_OPERATE, WORKORDER_MANAGE
 from anquan.plant.choices import AlarmPriority
+from anquan.workorders import selectors as workorder_selectors
+from anquan.workorders.choices import OriginKind
+from anquan.workorders.web.forms import FollowUpForm
 
 TABS = {
     "alarms": _lazy("报警"),
@@ -225,7 +228,13 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
     return _occurrence_page(request, pk, CommentForm())
 
 
-def _occurrence_page(request: HttpRequest, pk: int, form: CommentForm, status: int = 200) -> HttpResponse:
+def _occurrence_page(
+    request: HttpRequest,
+    pk: int,
+    form: CommentForm,
+    status: int = 200,
+    work_order_form: FollowUpForm | None = None,
+) -> HttpResponse:
     user = request.user
     occ = get_object_or_404(selectors.occurrences(user), pk=pk)
     rule = occ.rule
@@ -250,6 +259,9 @@ def _occurrence_page(request: HttpRequest, pk: int, form: CommentForm, status: i
             "may_operate": operable is None or occ.area_id in operable,
             "may_configure": configurable is None or occ.area_id in configurable,
             "equipment": rule.tag.equipment if rule.tag is not None else None,
+            "work_orders": list(workorder_selectors.of_origin(user, OriginKind.ALARM, occ.pk)),
+            "may_open_work_order": access.covers(WORKORDER_MANAGE, place_of_area(occ.area)),
+            "work_order_form": work_order_form or FollowUpForm(),
         },
         status=status,
     )
@@ -270,6 +282,24 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("备注已保存。"))
             return redirect(reverse("monitoring:occurrence", args=[occ.pk]) + "#timeline")
     return _occurrence_page(request, occ.pk, form, status=400)
+
+
+@require_POST
+@monitoring_page
+def work_order(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a work order for this alarm."""
+    user = request.user
+    occ = get_object_or_404(selectors.occurrences(user), pk=pk)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            order = services.open_work_order(user, occ.pk, **form.cleaned_data)
+        except ValidationError as exc:
+            form.apply(exc)
+        else:
+            messages.success(request, _("已开工单 %(number)s。") % {"number": order.number})
+            return redirect(reverse("monitoring:occurrence", args=[occ.pk]) + "#work-orders")
+    return _occurrence_page(request, occ.pk, CommentForm(), status=400, work_order_form=form)
 
 
 # --- Shelving ---------------------------------------------------------------------------------

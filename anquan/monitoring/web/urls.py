@@ -20,6 +20,7 @@ urlpatterns = [
     path("alarms/events/", events.events, name="events"),
     path("alarms/<int:pk>/", console.occurrence, name="occurrence"),
     path("alarms/<int:pk>/comment/", console.comment, name="comment"),
+    path("alarms/<int:pk>/work-order/", console.work_order, name="work-order"),
     path("rules/<int:pk>/shelve/", console.shelve, name="shelve"),
     path("rules/<int:pk>/unshelve/", console.unshelve, name="unshelve"),
     # 报警规则

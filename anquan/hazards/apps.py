@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from anquan.org.roles import HAZARD_REPORT
+from anquan.platform.navigation import NavItem
+
+
+class HazardsConfig(AppConfig):
+    name = "anquan.hazards"
+    label = "hazards"
+    verbose_name = _("隐患排查治理")
+    navigation = [
+        NavItem(_("隐患"), "hazards:list", "bi-exclamation-diamond", capability=HAZARD_REPORT, order=36),
+    ]
+
+    def ready(self) -> None:
+        from anquan.hazards import selectors, services
+        from anquan.hazards.models import Hazard
+        from anquan.platform.attachments.registry import register_owner
+
+        # Photos, voice notes, videos and evidence: added only by the hazard services (a report
+        # cannot be altered afterwards), seen by whoever sees the hazard.
+        register_owner(Hazard, visible=selectors.hazards, may_attach=services.may_attach)

@@ -1,0 +1,89 @@
+"""Reads of hazards, scoped to the viewer.
+
+A viewer sees the hazards of the places where they hold ``hazards.view``, and always the hazards
+they reported themselves or whose rectification is assigned to them (a worker or a contractor
+follows their own reports without seeing the register).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+
+from anquan.hazards.choices import FINAL_STATES, HazardState
+from anquan.hazards.models import Hazard, HazardStep
+from anquan.monitoring.alarms.escalation import recipients
+from anquan.org.access import Access, Paths
+from anquan.org.choices import Role
+from anquan.org.models import Area
+from anquan.org.roles import HAZARD_REPORT, HAZARD_VIEW, capabilities
+from anquan.plant.models import Equipment
+from anquan.platform.attachments.models import Attachment
+
+HAZARD_PATHS = Paths(site="site", area="area")
+AREA_PATHS = Paths(site="site", area="pk")
+EQUIPMENT_PATHS = Paths(site="area__site", area="area")
+
+
+def hazards(viewer: Any) -> QuerySet[Hazard]:
+    """Every hazard ``viewer`` may see."""
+    qs = Hazard.objects.select_related(
+        "site", "area__site", "equipment", "reporter", "responsible", "duplicate_of"
+    )
+    if viewer is None or not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
+        return qs.none()
+    scope = Access.of(viewer).q(HAZARD_VIEW, HAZARD_PATHS)
+    if scope is None:
+        return qs
+    return qs.filter(scope | Q(reporter=viewer) | Q(responsible=viewer))
+
+
+def register(viewer: Any) -> QuerySet[Hazard]:
+    """The register of the viewer's scope (``hazards.view``), without their personal extras."""
+    return Access.of(viewer).filter(hazards(viewer), HAZARD_VIEW, HAZARD_PATHS)
+
+
+def open_hazards(qs: QuerySet[Hazard]) -> QuerySet[Hazard]:
+    return qs.exclude(state__in=FINAL_STATES)
+
+
+def overdue(qs: QuerySet[Hazard], now: Any) -> QuerySet[Hazard]:
+    return qs.filter(state=HazardState.RECTIFYING, deadline__lt=now)
+
+
+def reportable_areas(viewer: Any) -> QuerySet[Area]:
+    """The areas where ``viewer`` may report a hazard."""
+    qs = Area.objects.select_related("site").order_by("site__name", "code")
+    return Access.of(viewer).filter(qs, HAZARD_REPORT, AREA_PATHS)
+
+
+def reportable_equipment(viewer: Any) -> QuerySet[Equipment]:
+    """The equipment of those areas (to pick from a list or by its QR code)."""
+    qs = Equipment.objects.select_related("area__site").order_by("area__site__name", "code")
+    return Access.of(viewer).filter(qs, HAZARD_REPORT, EQUIPMENT_PATHS)
+
+
+def timeline(hazard: Hazard) -> QuerySet[HazardStep]:
+    return hazard.steps.select_related("actor").order_by("at", "pk")
+
+
+def attachments(hazard: Hazard) -> QuerySet[Attachment]:
+    """The files of a hazard (whoever sees the hazard sees them), oldest first."""
+    return Attachment.objects.filter(
+        owner_type=ContentType.objects.get_for_model(Hazard), owner_id=hazard.pk
+    ).order_by("created_at", "pk")
+
+
+def people_with(capability: str, area: Area) -> set[int]:
+    """Active people holding ``capability`` through a role whose scope covers ``area``."""
+    ids: set[int] = set()
+    for role in Role:
+        if capability in capabilities(role):
+            ids |= set(recipients(role, area))
+    return ids
+
+
+def people_with_role(role: str, area: Area) -> set[int]:
+    return set(recipients(role, area))

@@ -1,0 +1,169 @@
+"""Forms of the hazard pages. They convert input; ``anquan.hazards.services`` decides (its
+ValidationErrors are put back on the fields)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from anquan.hazards import grading, services
+from anquan.hazards.choices import HazardCategory, HazardGrade, HazardSource, ManageType, RiskColour
+from anquan.org.models import Area, User
+from anquan.plant.models import Equipment
+from anquan.plant.web.forms import ServiceForm
+
+
+def _factor_choices(values: tuple[float, ...]) -> list[tuple[str, str]]:
+    return [("", "—")] + [(f"{v:g}", f"{v:g}") for v in values]
+
+
+class ReportForm(ServiceForm):
+    """The desktop report form (the phone's 随手拍 page calls the same service through the API)."""
+
+    area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), required=False)
+    equipment = forms.ModelChoiceField(
+        label=_("设备"),
+        queryset=Equipment.objects.none(),
+        required=False,
+        help_text=_("选择设备时区域随设备确定。"),
+    )
+    description = forms.CharField(
+        label=_("隐患描述"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.MAX_DESCRIPTION
+    )
+    category = forms.ChoiceField(
+        label=_("建议类别"), choices=HazardCategory.choices, initial=HazardCategory.EQUIPMENT
+    )
+    source = forms.ChoiceField(label=_("隐患来源"), choices=HazardSource.choices, initial=HazardSource.DAILY)
+    client_uid = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self, *args: Any, areas: QuerySet[Area], equipment: QuerySet[Equipment], **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("initial", {}).setdefault("client_uid", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        area_field = self.fields["area"]
+        equipment_field = self.fields["equipment"]
+        assert isinstance(area_field, forms.ModelChoiceField)
+        assert isinstance(equipment_field, forms.ModelChoiceField)
+        area_field.queryset = areas
+        area_field.label_from_instance = lambda a: f"{a.site.name} · {a.name}"  # type: ignore[method-assign, assignment]
+        equipment_field.queryset = equipment
+        equipment_field.label_from_instance = lambda e: f"{e.code} {e.name}（{e.area.name}）"  # type: ignore[method-assign, assignment]
+
+
+class NoteForm(ServiceForm):
+    note = forms.CharField(
+        label=_("说明"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=services.MAX_NOTE,
+    )
+
+
+class RejectForm(ServiceForm):
+    reason = forms.CharField(
+        label=_("驳回原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=services.MAX_NOTE
+    )
+    duplicate_of = forms.TypedChoiceField(
+        label=_("重复于"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("作为重复报告驳回时选择。"),
+    )
+
+    def __init__(self, *args: Any, duplicates: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["duplicate_of"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("（无效报告，不是重复）")), *duplicates]
+
+
+class GradeForm(ServiceForm):
+    grade = forms.ChoiceField(label=_("隐患等级"), choices=HazardGrade.choices)
+    manage_type = forms.ChoiceField(label=_("治理类型"), choices=ManageType.choices)
+    lec_l = forms.ChoiceField(label=_("L（可能性）"), choices=_factor_choices(grading.LEC_L), required=False)
+    lec_e = forms.ChoiceField(
+        label=_("E（暴露频率）"), choices=_factor_choices(grading.LEC_E), required=False
+    )
+    lec_c = forms.ChoiceField(label=_("C（后果）"), choices=_factor_choices(grading.LEC_C), required=False)
+    risk_colour = forms.ChoiceField(
+        label=_("风险颜色"),
+        choices=[("", _("按 LEC 计算")), *list(RiskColour.choices)],
+        required=False,
+        help_text=_("填写 LEC 时按 D 值自动确定；不用 LEC 时直接选择。"),
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=services.MAX_NOTE)
+
+
+class PlanForm(ServiceForm):
+    goal = forms.CharField(label=_("治理的目标和任务"), widget=forms.Textarea(attrs={"rows": 2}))
+    methods = forms.CharField(label=_("采取的方法和措施"), widget=forms.Textarea(attrs={"rows": 2}))
+    funds_materials = forms.CharField(label=_("经费和物资的落实"), widget=forms.Textarea(attrs={"rows": 2}))
+    organisation = forms.CharField(label=_("负责治理的机构和人员"), widget=forms.Textarea(attrs={"rows": 2}))
+    time_limit = forms.CharField(label=_("治理的时限和要求"), widget=forms.Textarea(attrs={"rows": 2}))
+    safety_emergency = forms.CharField(
+        label=_("安全措施和应急预案"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignForm(ServiceForm):
+    responsible = forms.ModelChoiceField(label=_("整改责任人"), queryset=User.objects.none())
+    measures = forms.CharField(
+        label=_("整改措施"), widget=forms.Textarea(attrs={"rows": 3}), max_length=services.MAX_NOTE
+    )
+    funds = forms.DecimalField(
+        label=_("整改资金（元）"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    deadline = forms.DateTimeField(
+        label=_("整改期限"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+    def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["responsible"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = people
+
+
+class RectifyForm(ServiceForm):
+    note = forms.CharField(
+        label=_("整改说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=services.MAX_NOTE
+    )
+
+
+class AcceptForm(ServiceForm):
+    passed = forms.TypedChoiceField(
+        label=_("验收结论"),
+        choices=[("1", _("通过")), ("0", _("不通过，退回整改"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="1",
+    )
+    note = forms.CharField(
+        label=_("验收意见"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=services.MAX_NOTE,
+        help_text=_("不通过时必填。"),
+    )
+
+    def style(self) -> None:
+        super().style()
+        self.fields["passed"].widget.attrs["class"] = "form-check-input"
+
+
+class FromAlarmForm(ServiceForm):
+    description = forms.CharField(
+        label=_("隐患描述"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=services.MAX_DESCRIPTION,
+        help_text=_("不填则按报警自动生成。"),
+    )

@@ -1,0 +1,16 @@
+"""The hazards pages (url names ``hazards:…``)."""
+
+from django.urls import path
+
+from anquan.hazards.web import views
+
+app_name = "hazards"
+urlpatterns = [
+    path("", views.hazard_list, name="list"),
+    path("new/", views.report, name="report"),
+    path("from-alarm/<int:occurrence_id>/", views.from_alarm, name="from-alarm"),
+    path("metrics/", views.metrics, name="metrics"),
+    path("export.xlsx", views.export, name="export"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/<slug:name>/", views.step, name="step"),
+]

@@ -1,0 +1,457 @@
+"""The hazard pages, mounted at /hazards/ (url names ``hazards:…``).
+
+- ``hazard_list``: the register (one's scope with ``hazards.view``, plus one's own reports) with filters;
+- ``report``: the desktop report form; ``from_alarm``: turn a standing or chattering alarm into a hazard;
+- ``detail``: one hazard with its timeline, duplicates, plan and files, and the forms of the steps the
+  viewer may take now; ``step``: where those forms post;
+- ``metrics``: closure times, on-time rate, overdue, open by colour and trends; ``export``: the
+  register as Excel.
+
+Thin adapters: reads through ``hazards.selectors``, writes through ``hazards.services``
+(PermissionDenied → 403, ValidationError → shown on the form).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from anquan.hazards import reports, selectors, services
+from anquan.hazards.choices import (
+    HazardGrade,
+    HazardSource,
+    HazardState,
+    PlanStatus,
+    RiskColour,
+)
+from anquan.hazards.grading import national_codes
+from anquan.hazards.models import Hazard, MajorHazardPlan
+from anquan.hazards.web import forms
+from anquan.hazards.web.presentation import COLOUR_BADGES, STATE_BADGES, reason_text
+from anquan.monitoring import selectors as monitoring_selectors
+from anquan.monitoring.web.common import capability_page, int_param
+from anquan.org.access import Access, place_of_area
+from anquan.org.models import User
+from anquan.org.roles import HAZARD_ACCEPT, HAZARD_APPROVE_MAJOR, HAZARD_MANAGE, HAZARD_REPORT, HAZARD_VIEW
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+hazard_page = capability_page(HAZARD_REPORT, gettext_lazy("您没有上报或查看隐患的权限。"))
+register_page = capability_page(HAZARD_VIEW, gettext_lazy("您没有查看隐患台账的权限。"))
+
+
+def _may_view(user: Any) -> bool:
+    return Access.of(user).can(HAZARD_VIEW)
+
+
+# --- the register ---------------------------------------------------------------------------------
+FILTERS = ("state", "grade", "colour", "source", "area")
+
+
+@require_GET
+@hazard_page
+def hazard_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    access = Access.of(user)
+    qs = selectors.hazards(user).order_by("-reported_at", "-pk")
+    params = {name: request.GET.get(name, "") for name in FILTERS}
+    if params["state"] in HazardState.values:
+        qs = qs.filter(state=params["state"])
+    elif params["state"] == "open":
+        qs = selectors.open_hazards(qs)
+    if params["grade"] in HazardGrade.values:
+        qs = qs.filter(grade=params["grade"])
+    if params["colour"] in RiskColour.values:
+        qs = qs.filter(risk_colour=params["colour"])
+    if params["source"] in HazardSource.values:
+        qs = qs.filter(source=params["source"])
+    area_id = int_param(params["area"])
+    if area_id:
+        qs = qs.filter(area_id=area_id)
+    mine = request.GET.get("mine") == "1" or not access.can(HAZARD_VIEW)
+    if mine:
+        qs = qs.filter(Q(reporter=user) | Q(responsible=user))
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:
+        qs = selectors.overdue(qs, timezone.now())
+    text = request.GET.get("q", "").strip()[:100]
+    if text:
+        qs = qs.filter(Q(number__icontains=text) | Q(description__icontains=text))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for hazard in page:
+        hazard.badge = STATE_BADGES.get(hazard.state, "")  # type: ignore[attr-defined]
+        hazard.colour_badge = COLOUR_BADGES.get(hazard.risk_colour, "")  # type: ignore[attr-defined]
+        hazard.is_overdue = (  # type: ignore[attr-defined]
+            hazard.state == HazardState.RECTIFYING and hazard.deadline is not None and hazard.deadline < now
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "hazards/list.html",
+        {
+            "page": page,
+            "params": params,
+            "area_id": area_id,
+            "mine": mine,
+            "overdue": overdue,
+            "q": text,
+            "query": query.urlencode(),
+            "may_view": access.can(HAZARD_VIEW),
+            "states": HazardState.choices,
+            "grades": HazardGrade.choices,
+            "colours": RiskColour.choices,
+            "sources": HazardSource.choices,
+            "areas": list(
+                selectors.register(user)
+                .values_list("area_id", "area__name")
+                .distinct()
+                .order_by("area__name")
+            )
+            if access.can(HAZARD_VIEW)
+            else [],
+        },
+    )
+
+
+# --- report ---------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@hazard_page
+def report(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    areas = selectors.reportable_areas(user)
+    equipment = selectors.reportable_equipment(user)
+    if request.method == "GET":
+        initial: dict[str, Any] = {}
+        code = request.GET.get("equipment", "").strip()  # a scanned QR code opens the form with it
+        if code:
+            found = equipment.filter(code=code).first()
+            if found is not None:
+                initial["equipment"] = found.pk
+        form = forms.ReportForm(initial=initial, areas=areas, equipment=equipment)
+        return render(request, "hazards/report.html", {"form": form, "may_view": _may_view(user)})
+    form = forms.ReportForm(request.POST, areas=areas, equipment=equipment)
+    files = request.FILES.getlist("files")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            hazard, _created = services.report_hazard(
+                user,
+                description=data["description"],
+                area=data["area"],
+                equipment=data["equipment"],
+                category=data["category"],
+                source=data["source"],
+                files=files,
+                client_uid=data["client_uid"],
+            )
+        except ValidationError as exc:
+            form.apply(_files_on_form(exc))
+        else:
+            messages.success(request, _("隐患 %(number)s 已上报，感谢您的参与！") % {"number": hazard.number})
+            return redirect("hazards:detail", pk=hazard.pk)
+    return render(request, "hazards/report.html", {"form": form, "may_view": _may_view(user)})
+
+
+def _files_on_form(exc: ValidationError) -> ValidationError:
+    """Errors about the uploaded files (not a form field) go above the form."""
+    if hasattr(exc, "error_dict") and "files" in exc.error_dict:
+        rest = {k: v for k, v in exc.error_dict.items() if k != "files"}
+        files = [m for e in exc.error_dict["files"] for m in e.messages]
+        return ValidationError({**rest, "__all__": files})
+    return exc
+
+
+@require_http_methods(["GET", "POST"])
+@hazard_page
+def from_alarm(request: HttpRequest, occurrence_id: int) -> HttpResponse:
+    user = request.user
+    occurrence = get_object_or_404(monitoring_selectors.occurrences(user), pk=occurrence_id)
+    form = forms.FromAlarmForm(request.POST or None)
+    why = services.alarm_failure(occurrence, timezone.now())
+    if request.method == "POST" and form.is_valid():
+        try:
+            hazard = services.hazard_from_alarm(
+                user, occurrence, description=form.cleaned_data["description"]
+            )
+        except ValidationError as exc:
+            form.apply(_occurrence_on_form(exc))
+        else:
+            messages.success(request, _("已转为隐患 %(number)s。") % {"number": hazard.number})
+            return redirect("hazards:detail", pk=hazard.pk)
+    return render(
+        request,
+        "hazards/from_alarm.html",
+        {"form": form, "occurrence": occurrence, "why": why, "may_view": _may_view(user)},
+    )
+
+
+def _occurrence_on_form(exc: ValidationError) -> ValidationError:
+    if hasattr(exc, "error_dict") and "occurrence" in exc.error_dict:
+        return ValidationError([m for e in exc.error_dict["occurrence"] for m in e.messages])
+    return exc
+
+
+# --- one hazard ------------------------------------------------------------------------------------
+def _allowed(user: Any, hazard: Hazard, plan: MajorHazardPlan | None) -> dict[str, bool]:
+    """The steps ``user`` may take on ``hazard`` now."""
+    access = Access.of(user)
+    place = place_of_area(hazard.area)
+    manage = access.covers(HAZARD_MANAGE, place)
+    state = hazard.state
+    major = hazard.grade == HazardGrade.MAJOR
+    approved = plan is not None and plan.status == PlanStatus.APPROVED
+    return {
+        "verify": manage and state == HazardState.REPORTED,
+        "reject": manage and state == HazardState.REPORTED,
+        "grade": manage and state in (HazardState.VERIFIED, HazardState.GRADED),
+        "plan": manage and state == HazardState.GRADED and major and not approved,
+        "approve": access.covers(HAZARD_APPROVE_MAJOR, place)
+        and plan is not None
+        and plan.status == PlanStatus.SUBMITTED,
+        "assign": manage
+        and (state == HazardState.RECTIFYING or (state == HazardState.GRADED and (not major or approved))),
+        "rectify": state == HazardState.RECTIFYING and hazard.responsible_id == user.pk,
+        "accept": access.covers(HAZARD_ACCEPT, place)
+        and state == HazardState.AWAITING_ACCEPTANCE
+        and user.pk not in (hazard.rectified_by_id, hazard.responsible_id),
+        "close": manage and state == HazardState.ACCEPTED,
+    }
+
+
+def _people(hazard: Hazard) -> Any:
+    return (
+        User.objects.filter(is_active=True, assignments__enterprise_id=hazard.site.enterprise_id)
+        .distinct()
+        .order_by("name", "username")
+    )
+
+
+def _duplicates(user: Any, hazard: Hazard) -> list[tuple[int, str]]:
+    candidates = [
+        (c.candidate_id, f"{c.candidate.number} {c.candidate.title}")
+        for c in hazard.candidates.select_related("candidate")
+    ]
+    seen = {pk for pk, _label in candidates}
+    others = (
+        selectors.open_hazards(selectors.hazards(user))
+        .filter(site_id=hazard.site_id)
+        .exclude(pk=hazard.pk)
+        .exclude(pk__in=seen)
+        .order_by("-reported_at")[:50]
+    )
+    return candidates + [(h.pk, f"{h.number} {h.title}") for h in others]
+
+
+def _forms(request: HttpRequest, hazard: Hazard, bound: str | None = None) -> dict[str, Any]:
+    """Every step's form (``bound`` with the posted data)."""
+    data = request.POST if bound else None
+    user = request.user
+
+    def pick(name: str) -> Any:
+        return data if bound == name else None
+
+    plan = MajorHazardPlan.objects.filter(hazard=hazard).first()
+    plan_initial = {f: getattr(plan, f) for f in services.PLAN_FIELDS} if plan is not None else {}
+    assign_initial: dict[str, Any] = {}
+    if hazard.responsible_id:
+        assign_initial = {
+            "responsible": hazard.responsible_id,
+            "measures": hazard.measures,
+            "funds": hazard.funds,
+            "deadline": timezone.localtime(hazard.deadline) if hazard.deadline else None,
+        }
+    grade_initial = {
+        "grade": hazard.grade or HazardGrade.GENERAL,
+        "manage_type": hazard.manage_type or "deadline",
+        "lec_l": f"{hazard.lec_l:g}" if hazard.lec_l is not None else "",
+        "lec_e": f"{hazard.lec_e:g}" if hazard.lec_e is not None else "",
+        "lec_c": f"{hazard.lec_c:g}" if hazard.lec_c is not None else "",
+    }
+    return {
+        "verify": forms.NoteForm(pick("verify"), prefix="verify"),
+        "reject": forms.RejectForm(pick("reject"), prefix="reject", duplicates=_duplicates(user, hazard)),
+        "grade": forms.GradeForm(pick("grade"), prefix="grade", initial=grade_initial),
+        "plan": forms.PlanForm(pick("plan"), prefix="plan", initial=plan_initial),
+        "approve": forms.NoteForm(pick("approve"), prefix="approve"),
+        "assign": forms.AssignForm(
+            pick("assign"), prefix="assign", people=_people(hazard), initial=assign_initial
+        ),
+        "rectify": forms.RectifyForm(pick("rectify"), prefix="rectify"),
+        "accept": forms.AcceptForm(pick("accept"), prefix="accept"),
+        "close": forms.NoteForm(pick("close"), prefix="close"),
+    }
+
+
+def _detail(
+    request: HttpRequest, hazard: Hazard, step_forms: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    user = request.user
+    plan = MajorHazardPlan.objects.filter(hazard=hazard).select_related("submitted_by", "approved_by").first()
+    steps = list(selectors.timeline(hazard))
+    candidates = [
+        {"hazard": c.candidate, "score": c.score, "reasons": [reason_text(r) for r in c.reasons]}
+        for c in hazard.candidates.select_related("candidate").order_by("-score", "pk")
+        if selectors.hazards(user).filter(pk=c.candidate_id).exists()
+    ]
+    now = timezone.now()
+    return render(
+        request,
+        "hazards/detail.html",
+        {
+            "hazard": hazard,
+            "plan": plan,
+            "steps": steps,
+            "candidates": candidates,
+            "allowed": _allowed(user, hazard, plan),
+            "forms": step_forms,
+            "badge": STATE_BADGES.get(hazard.state, ""),
+            "colour_badge": COLOUR_BADGES.get(hazard.risk_colour, ""),
+            "overdue": hazard.state == HazardState.RECTIFYING
+            and hazard.deadline is not None
+            and hazard.deadline < now,
+            "national": national_codes(hazard),
+            "may_view": _may_view(user),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@hazard_page
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    hazard = get_object_or_404(selectors.hazards(request.user), pk=pk)
+    return _detail(request, hazard, _forms(request, hazard))
+
+
+STEPS = ("verify", "reject", "grade", "plan", "approve", "assign", "rectify", "accept", "close")
+
+
+@require_POST
+@hazard_page
+def step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    if name not in STEPS:
+        raise Http404
+    user = request.user
+    hazard = get_object_or_404(selectors.hazards(user), pk=pk)
+    step_forms = _forms(request, hazard, bound=name)
+    form = step_forms[name]
+    if form.is_valid():
+        try:
+            done = _run(name, user, hazard, form.cleaned_data, request.FILES.getlist("rectify-files"))
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "state" in exc.error_dict:
+                messages.error(request, " ".join(exc.messages))  # someone else took the step first
+                return redirect("hazards:detail", pk=hazard.pk)
+            form.apply(_files_on_form(exc))
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, done)
+            return redirect("hazards:detail", pk=hazard.pk)
+    hazard = get_object_or_404(selectors.hazards(user), pk=pk)
+    return _detail(request, hazard, step_forms, status=400)
+
+
+def _run(name: str, user: Any, hazard: Hazard, data: dict[str, Any], files: list[Any]) -> str:
+    """Take the step; the message to show."""
+    if name == "verify":
+        services.verify(user, hazard, data["note"])
+        return _("已核实，请进行评估分级。")
+    if name == "reject":
+        duplicate = data["duplicate_of"]
+        duplicate_of = get_object_or_404(selectors.hazards(user), pk=duplicate) if duplicate else None
+        services.reject(user, hazard, data["reason"], duplicate_of)
+        return _("已驳回该报告。")
+    if name == "grade":
+        services.grade(
+            user,
+            hazard,
+            grade=data["grade"],
+            manage_type=data["manage_type"],
+            lec_l=data["lec_l"] or None,
+            lec_e=data["lec_e"] or None,
+            lec_c=data["lec_c"] or None,
+            risk_colour=data["risk_colour"],
+            note=data["note"],
+        )
+        return _("已评估分级。")
+    if name == "plan":
+        services.submit_plan(user, hazard, **data)
+        return _("治理方案已提交，等待审批。")
+    if name == "approve":
+        services.approve_plan(user, hazard, data["note"])
+        return _("治理方案已审批。")
+    if name == "assign":
+        services.assign(
+            user,
+            hazard,
+            responsible=data["responsible"],
+            measures=data["measures"],
+            funds=data["funds"],
+            deadline=data["deadline"],
+        )
+        return _("已安排整改。")
+    if name == "rectify":
+        services.rectify(user, hazard, note=data["note"], files=files)
+        return _("整改结果已提交，等待验收。")
+    if name == "accept":
+        services.accept(user, hazard, passed=data["passed"], note=data["note"])
+        return _("验收通过。") if data["passed"] else _("验收不通过，已退回整改。")
+    services.close(user, hazard, data["note"])
+    return _("已销号。")
+
+
+# --- metrics and export -----------------------------------------------------------------------------
+@require_GET
+@register_page
+def metrics(request: HttpRequest) -> HttpResponse:
+    days = int_param(request.GET.get("days")) or reports.DEFAULT_DAYS
+    days = min(days, reports.MAX_DAYS)
+    start, end = reports.window(days)
+    result = reports.metrics(selectors.register(request.user), start=start, end=end)
+    colours = [
+        {"key": c, "label": str(label), "count": result.open_by_colour.get(c, 0), "badge": COLOUR_BADGES[c]}
+        for c, label in RiskColour.choices
+    ]
+    chart = {
+        "days": result.days,
+        "reported": result.reported_by_day,
+        "closed": result.closed_by_day,
+        "colours": [{"name": c["label"], "value": c["count"], "key": c["key"]} for c in colours],
+        "labels": {"reported": _("上报"), "closed": _("销号")},
+    }
+    return render(
+        request,
+        "hazards/metrics.html",
+        {
+            "m": result,
+            "days": days,
+            "choices": (7, 30, 90, 365),
+            "colours": colours,
+            "ungraded": result.open_by_colour.get("", 0),
+            "chart": chart,
+            "on_time_pct": round(result.on_time_rate * 100, 1) if result.on_time_rate is not None else None,
+        },
+    )
+
+
+@require_GET
+@register_page
+def export(request: HttpRequest) -> HttpResponse:
+    content = reports.register_workbook(selectors.register(request.user).order_by("-reported_at", "-pk"))
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="hazards-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response

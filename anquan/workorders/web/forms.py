@@ -1,0 +1,117 @@
+"""Forms of the work-order pages. They convert input; ``anquan.workorders.services`` decides (its
+field errors are put back on the forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from anquan.org.models import Area, User
+from anquan.plant.models import Equipment
+from anquan.plant.web.forms import ServiceForm
+from anquan.workorders.choices import Priority
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj}（{obj.get_username()}）" if obj.name else obj.get_username()
+
+
+class EquipmentChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} {obj.name} · {obj.area.name}"
+
+
+class AreaChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.site.name} / {obj.name}"
+
+
+class CreateForm(ServiceForm):
+    area = AreaChoice(label=_("区域"), queryset=Area.objects.none(), required=False)
+    equipment = EquipmentChoice(
+        label=_("设备"),
+        queryset=Equipment.objects.none(),
+        required=False,
+        help_text=_("选择设备时区域可不填"),
+    )
+    title = forms.CharField(label=_("标题"), required=False, max_length=200)
+    description = forms.CharField(
+        label=_("描述"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    priority = forms.ChoiceField(label=_("优先级"), choices=Priority.choices, initial=Priority.MEDIUM)
+    assignee = PersonChoice(
+        label=_("处理人"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("留空则按派单规则派单：设备责任人 → 区域班组长 → 区域经理或安全员"),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        areas: QuerySet[Area],
+        equipment: QuerySet[Equipment],
+        people: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        self.fields["equipment"].queryset = equipment  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("area") and not data.get("equipment") and not self.errors:
+            self.add_error("area", _("请选择区域或设备。"))
+        return data
+
+
+class NoteForm(ServiceForm):
+    note = forms.CharField(
+        label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(ServiceForm):
+    reason = forms.CharField(label=_("原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CompleteForm(ServiceForm):
+    note = forms.CharField(
+        label=_("处理说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence = forms.TypedMultipleChoiceField(
+        label=_("已上传的附件"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, attachments: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].choices = [(a.pk, a.download_name) for a in attachments]  # type: ignore[attr-defined]
+        self.fields["evidence"].widget.attrs["class"] = "form-check-input"
+        self.fields["evidence"].initial = [a.pk for a in attachments]
+
+
+class ReassignForm(ServiceForm):
+    assignee = PersonChoice(label=_("改派给"), queryset=User.objects.none())
+    note = forms.CharField(label=_("说明"), required=False, max_length=2000)
+
+    def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
+
+
+class FollowUpForm(ServiceForm):
+    """A work order opened from another record's page (an alarm, a confirmed AI alert): the title
+    and priority default to the origin's, so both may stay empty."""
+
+    title = forms.CharField(label=_("工单标题"), max_length=200, required=False)
+    priority = forms.ChoiceField(
+        label=_("优先级"), choices=[("", _("（按来源）")), *Priority.choices], required=False
+    )
+    description = forms.CharField(
+        label=_("要做什么"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
