@@ -448,6 +448,7 @@ def detail(request: HttpRequest, hazard_id: int) -> Hazard:
         )
     ),
     operation_id="hazards_report",
+    url_name="hazards_report",
 )
 def report(
     request: HttpRequest,

@@ -9,6 +9,7 @@ class HazardsConfig(AppConfig):
     name = "anquan.hazards"
     label = "hazards"
     verbose_name = _("隐患排查治理")
+    offline_pages = ["hazards:report"]  # 隐患随手拍 opens without a network (the service worker keeps it)
     navigation = [
         NavItem(_("隐患"), "hazards:list", "bi-exclamation-diamond", capability=HAZARD_REPORT, order=36),
     ]

@@ -3,7 +3,6 @@ ValidationErrors are put back on the fields)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django import forms
@@ -22,31 +21,34 @@ def _factor_choices(values: tuple[float, ...]) -> list[tuple[str, str]]:
 
 
 class ReportForm(ServiceForm):
-    """The desktop report form (the phone's 随手拍 page calls the same service through the API)."""
+    """The report page's fields (隐患随手拍). The page never posts them to itself: the outbox
+    (``web/outbox.js``) stores them on the phone and sends them to ``POST /api/v1/hazards/``
+    with a client id, so a report made offline is sent once the network is back. Field names are
+    the API's."""
 
-    area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), required=False)
-    equipment = forms.ModelChoiceField(
+    area_id = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), required=False)
+    equipment_id = forms.ModelChoiceField(
         label=_("设备"),
         queryset=Equipment.objects.none(),
         required=False,
-        help_text=_("选择设备时区域随设备确定。"),
+        help_text=_("选择设备时区域随设备确定；扫设备二维码会直接选好设备。"),
     )
     description = forms.CharField(
-        label=_("隐患描述"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.MAX_DESCRIPTION
+        label=_("隐患描述"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("看到了什么、在哪里、有多严重")}),
+        max_length=services.MAX_DESCRIPTION,
     )
     category = forms.ChoiceField(
         label=_("建议类别"), choices=HazardCategory.choices, initial=HazardCategory.EQUIPMENT
     )
     source = forms.ChoiceField(label=_("隐患来源"), choices=HazardSource.choices, initial=HazardSource.DAILY)
-    client_uid = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self, *args: Any, areas: QuerySet[Area], equipment: QuerySet[Equipment], **kwargs: Any
     ) -> None:
-        kwargs.setdefault("initial", {}).setdefault("client_uid", uuid.uuid4())
         super().__init__(*args, **kwargs)
-        area_field = self.fields["area"]
-        equipment_field = self.fields["equipment"]
+        area_field = self.fields["area_id"]
+        equipment_field = self.fields["equipment_id"]
         assert isinstance(area_field, forms.ModelChoiceField)
         assert isinstance(equipment_field, forms.ModelChoiceField)
         area_field.queryset = areas

@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -127,42 +128,35 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- report ---------------------------------------------------------------------------------------
-@require_http_methods(["GET", "POST"])
+@require_GET
 @hazard_page
 def report(request: HttpRequest) -> HttpResponse:
+    """隐患随手拍: works on a phone, and offline once opened (the service worker keeps the page; the
+    outbox keeps the report until the network is back). ``?equipment=CODE`` — what an equipment's
+    QR code opens — picks the equipment."""
     user = request.user
     areas = selectors.reportable_areas(user)
     equipment = selectors.reportable_equipment(user)
-    if request.method == "GET":
-        initial: dict[str, Any] = {}
-        code = request.GET.get("equipment", "").strip()  # a scanned QR code opens the form with it
-        if code:
-            found = equipment.filter(code=code).first()
-            if found is not None:
-                initial["equipment"] = found.pk
-        form = forms.ReportForm(initial=initial, areas=areas, equipment=equipment)
-        return render(request, "hazards/report.html", {"form": form, "may_view": _may_view(user)})
-    form = forms.ReportForm(request.POST, areas=areas, equipment=equipment)
-    files = request.FILES.getlist("files")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            hazard, _created = services.report_hazard(
-                user,
-                description=data["description"],
-                area=data["area"],
-                equipment=data["equipment"],
-                category=data["category"],
-                source=data["source"],
-                files=files,
-                client_uid=data["client_uid"],
-            )
-        except ValidationError as exc:
-            form.apply(_files_on_form(exc))
-        else:
-            messages.success(request, _("隐患 %(number)s 已上报，感谢您的参与！") % {"number": hazard.number})
-            return redirect("hazards:detail", pk=hazard.pk)
-    return render(request, "hazards/report.html", {"form": form, "may_view": _may_view(user)})
+    initial: dict[str, Any] = {}
+    code = request.GET.get("equipment", "").strip()
+    if code:
+        found = equipment.filter(code=code).first()
+        if found is not None:
+            initial["equipment_id"] = found.pk
+    return render(
+        request,
+        "hazards/report.html",
+        {
+            "form": forms.ReportForm(initial=initial, areas=areas, equipment=equipment),
+            "may_view": _may_view(user),
+            "api_url": reverse("api:hazards_report"),
+            "outbox_text": {
+                "waiting": _("%(count)s 条上报待发送，联网后自动发送。"),
+                "refused": _("%(label)s未被接受：%(message)s"),
+                "discard": _("放弃"),
+            },
+        },
+    )
 
 
 def _files_on_form(exc: ValidationError) -> ValidationError:

@@ -71,8 +71,8 @@
     new FormData(form).forEach(function (value, key) {
       if (value instanceof File) {
         if (value.size > 0) files.push({ field: key, name: value.name, type: value.type, blob: value });
-      } else {
-        fields.push([key, value]);
+      } else if (value !== "") {
+        fields.push([key, value]); // an empty optional field is left out, as if absent
       }
     });
     fields.push(["client_uid", uid]);
@@ -80,6 +80,7 @@
   }
 
   function send(entry) {
+    if (entry.json !== undefined) return sendJson(entry);
     var body = new FormData();
     entry.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
     entry.files.forEach(function (f) { body.append(f.field, new File([f.blob], f.name, { type: f.type })); });
@@ -87,8 +88,20 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        Accept: "application/json",
+        "Accept-Language": document.documentElement.lang || "zh-hans", // messages in the page's language
+      },
     });
+  }
+
+  // A JSON entry (queueJson): the body as stored, sent as application/json, asking for answers
+  // (a refusal's message) in the page's language (the API follows Accept-Language).
+  function sendJson(entry) {
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" };
+    if (document.documentElement.lang) headers["Accept-Language"] = document.documentElement.lang;
+    return fetch(entry.url, { method: "POST", body: JSON.stringify(entry.json), credentials: "same-origin", headers: headers });
   }
 
   function messageOf(response) {
@@ -202,6 +215,31 @@
     });
   }
 
+  /* Queue one JSON request (e.g. a whole inspection round walked offline): stored like a form,
+   * sent with Content-Type: application/json under the same rules (kept while offline, refusals
+   * kept with the server's message). options: label, done, uid (the entry's id; a new UUID unless
+   * given, so a caller may find its entry again in pending()). Resolves to {uid, done, result}
+   * (result: the server's answer when it was sent at once). */
+  function queueJson(url, body, options) {
+    var opts = options || {};
+    var uid = opts.uid || uuid();
+    var entry = {
+      uid: uid,
+      url: url,
+      json: body,
+      fields: [],
+      files: [],
+      label: opts.label || "",
+      done: opts.done || "",
+      queuedAt: Date.now(),
+      refused: "",
+    };
+    return put(entry).then(function () {
+      emit("anquan:outbox-queued", { uid: uid });
+      return flush().then(function () { return { uid: uid, done: entry.done, result: sentHere[uid] }; });
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-outbox")) return;
@@ -230,5 +268,5 @@
     }
   });
 
-  window.AnquanOutbox = { flush: flush, pending: all };
+  window.AnquanOutbox = { flush: flush, pending: all, queueJson: queueJson };
 })();
