@@ -3,7 +3,8 @@
 and rendered as a page and as a PDF (WeasyPrint, Noto Sans CJK embedded); subscribers are told.
 
 A report dated D covers the local day D (00:00–24:00): the alarms raised, AI alerts raised, rounds
-due and check items failed that day; asset health is each equipment's newest score when built.
+due and check items failed that day, hazards reported and closed that day; asset health is each
+equipment's newest score, and open hazards and work orders are counted, when built.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from anquan.earlywarning.models import AIAlert
+from anquan.hazards import selectors as hazard_selectors
+from anquan.hazards.choices import HazardGrade, HazardState, RiskColour
+from anquan.hazards.models import Hazard
 from anquan.inspections import cycles
 from anquan.inspections.choices import HealthBand, Outcome, RoundStatus
 from anquan.inspections.events import DailyReportBuilt
@@ -157,9 +161,25 @@ def content_of(site: Site, day: dt.date, now: dt.datetime) -> dict[str, Any]:
         "overdue": open_orders.filter(due_at__lt=now).count(),
         "opened": WorkOrder.objects.filter(site=site, created_at__gte=start, created_at__lt=end).count(),
     }
+    site_hazards = Hazard.objects.filter(site=site)
+    open_hazards = hazard_selectors.open_hazards(site_hazards)
+    colours = Counter(open_hazards.exclude(risk_colour="").values_list("risk_colour", flat=True))
+    hazards = {
+        "open": open_hazards.count(),
+        "overdue": hazard_selectors.overdue(site_hazards, now).count(),
+        "reported": site_hazards.filter(reported_at__gte=start, reported_at__lt=end).count(),
+        "closed": site_hazards.filter(
+            state=HazardState.CLOSED, closed_at__gte=start, closed_at__lt=end
+        ).count(),
+        "major": open_hazards.filter(grade=HazardGrade.MAJOR).count(),
+        "by_colour": [
+            {"colour": str(label), "count": colours.get(value, 0)} for value, label in RiskColour.choices
+        ],
+    }
     return {
         "site": site.name,
         "work_orders": work_orders,
+        "hazards": hazards,
         "date": day.isoformat(),
         "built_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
         "assets": assets,

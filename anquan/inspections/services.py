@@ -9,18 +9,21 @@ publishes events after commit. Bad input raises ValidationError with field error
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anquan.hazards import services as hazards
+from anquan.hazards.choices import HazardCategory, HazardSource
 from anquan.inspections import cycles
 from anquan.inspections.choices import Cycle, DayRule, ItemKind, OnFail, Outcome, RoundStatus
 from anquan.inspections.events import CheckItemFailed, RoundCompleted, RoundMissed
@@ -35,6 +38,8 @@ from anquan.platform.events import publish
 from anquan.workorders import services as workorders
 from anquan.workorders.choices import OriginKind
 from anquan.workorders.choices import Priority as WorkOrderPriority
+
+logger = logging.getLogger(__name__)
 
 MIN_WINDOW = 5  # minutes
 MAX_BATCH_RESULTS = 500
@@ -468,7 +473,8 @@ def _finish(actor: Any, made: Round, at: dt.datetime) -> Round:
 def _follow_up(actor: Any, made: Round, result: ItemResult) -> None:
     """A failed item's rule: ``work_order`` opens a work order (by the system: the rule, not the
     walker, decides; the work-order dispatch rules choose the assignee) linked back to the result;
-    every failure publishes ``CheckItemFailed`` (a hazards subscriber reacts to ``hazard``)."""
+    ``hazard`` reports a hazard in the walker's name (source 日常排查) for the verifier; every failure
+    publishes ``CheckItemFailed``."""
     checkpoint = result.item.checkpoint
     if result.follow_up == OnFail.WORK_ORDER:
         local = timezone.localtime(made.starts_at)
@@ -490,6 +496,28 @@ def _follow_up(actor: Any, made: Round, result: ItemResult) -> None:
         )  # fmt: skip
         result.follow_up_id = order.pk
         result.save(update_fields=["follow_up_id"])
+    elif result.follow_up == OnFail.HAZARD and result.recorded_by is not None:
+        # the walker found it: reported in their name (a hazard's reporter is a person), once per
+        # result however often the round is submitted (a client id made from the result)
+        local = timezone.localtime(made.starts_at)
+        reading = f"{result.value:g} {result.item.unit}".strip() if result.value is not None else _("异常")
+        try:
+            hazard, _created = hazards.report_hazard(
+                result.recorded_by,
+                area=checkpoint.area,
+                equipment=checkpoint.equipment,
+                description=_("巡检异常：%(plan)s（%(at)s）在“%(point)s”检查“%(item)s”：%(reading)s。%(note)s")
+                % {"plan": made.plan.name, "at": f"{local:%Y-%m-%d %H:%M}", "point": checkpoint.name,
+                   "item": result.item.name, "reading": reading, "note": result.note},
+                category=HazardCategory.EQUIPMENT if checkpoint.equipment_id else HazardCategory.OTHER,
+                source=HazardSource.DAILY,
+                client_uid=uuid.uuid5(uuid.NAMESPACE_URL, f"anquan:inspections:itemresult:{result.pk}"),
+            )  # fmt: skip
+        except PermissionDenied:
+            logger.warning("inspection result %s: its walker may not report hazards there", result.pk)
+        else:
+            result.follow_up_id = hazard.pk
+            result.save(update_fields=["follow_up_id"])
     publish(
         CheckItemFailed(
             result_id=result.pk,

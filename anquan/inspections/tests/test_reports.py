@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
 from anquan.conftest import World
+from anquan.hazards import services as hazards
 from anquan.inspections import assistant, reports, services
 from anquan.inspections.choices import SignalKind
 from anquan.inspections.models import DailyReport
@@ -25,7 +26,8 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def a_day_at_the_tank_farm(world: World, setup: Setup) -> None:
-    """Tuesday 24 November: the round is missed, T-101 runs hot, TI-101 alarms."""
+    """Tuesday 24 November: the round is missed, T-101 runs hot, TI-101 alarms, a worker reports a
+    hazard at the tank."""
     services.generate_rounds(at(24, 9))
     services.flag_overdue(at(24, 11))
     tank = world.equipment["T-101"]
@@ -37,6 +39,9 @@ def a_day_at_the_tank_farm(world: World, setup: Setup) -> None:
     assistant.assess_equipment(tank, at(24, 12))  # ΔT 20 K: 70, 关注
     monitoring.sync_limit_rules(world.tags["TI-101"])
     AlarmProcessor().process([(world.tags["TI-101"].pk, int(at(24, 10).timestamp() * 1000), 45.0)])
+    hazards.report_hazard(
+        world.user("worker_a1"), equipment=tank, description="罐顶呼吸阀锈蚀", now=at(24, 14)
+    )
 
 
 def test_reports_are_built_at_the_site_s_time_once(world: World, setup: Setup) -> None:
@@ -70,6 +75,19 @@ def test_the_report_holds_the_day_s_figures(world: World, setup: Setup) -> None:
         "peak_10min": 1, "rate_grade": "可接受", "standing": 0,
     }  # fmt: skip
     assert c["work_orders"] == {"open": 0, "overdue": 0, "opened": 0}
+    assert c["hazards"] == {
+        "open": 1,
+        "overdue": 0,
+        "reported": 1,
+        "closed": 0,
+        "major": 0,
+        "by_colour": [
+            {"colour": "红（重大风险）", "count": 0},
+            {"colour": "橙（较大风险）", "count": 0},
+            {"colour": "黄（一般风险）", "count": 0},
+            {"colour": "蓝（低风险）", "count": 0},
+        ],
+    }  # fmt: skip  (reported, not yet graded: no colour)
     assert (
         c["anomalies"]["ai_alert_count"],
         c["anomalies"]["failed_count"],

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from anquan.conftest import World
+from anquan.hazards.models import Hazard
 from anquan.inspections import services
 from anquan.inspections.choices import Cycle, DayRule, ItemKind, OnFail, Outcome, RoundStatus
 from anquan.inspections.events import CheckItemFailed, RoundCompleted, RoundMissed
@@ -235,9 +236,17 @@ def test_failed_items_are_followed_up_by_their_rule(world: World, setup: Setup) 
         "巡检异常：1号罐罐顶 罐壁温度", "inspection", hot.pk, f"/inspections/rounds/{made.pk}/",
     )  # fmt: skip
     assert order.description == "罐区白班巡检（2026-11-25 08:00）在“1号罐罐顶”检查“罐壁温度”：55 °C。"
+    hazard = Hazard.objects.get()  # the leak, reported in the walker's name for the verifier
+    assert (hazard.reporter, hazard.area, hazard.equipment, hazard.source, hazard.state) == (
+        worker, world.area_a1, None, "daily", "reported",
+    )  # fmt: skip
+    assert (
+        hazard.description
+        == "巡检异常：罐区白班巡检（2026-11-25 08:00）在“防火堤”检查“防火堤无渗漏”：异常。东侧渗油"
+    )
     hot.refresh_from_db()
     leak.refresh_from_db()
-    assert (hot.follow_up_id, leak.follow_up, leak.follow_up_id) == (order.pk, OnFail.HAZARD, None)
+    assert (hot.follow_up_id, leak.follow_up, leak.follow_up_id) == (order.pk, OnFail.HAZARD, hazard.pk)
 
 
 def test_only_walkers_of_the_team_walk_its_rounds(world: World, setup: Setup) -> None:

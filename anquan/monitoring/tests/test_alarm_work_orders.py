@@ -75,3 +75,19 @@ def test_a_too_long_title_is_a_field_error_and_nothing_is_opened(world: World) -
     assert response.context["work_order_form"].errors["title"]
     assert WorkOrder.objects.count() == 0
     assert not AlarmJournal.objects.filter(occurrence=occ, kind=JournalKind.COMMENTED).exists()
+
+
+def test_the_alarm_page_offers_to_turn_it_into_a_hazard(world: World) -> None:
+    occ = alarm(world, "TI-101", 45.0)
+    link = f'href="{reverse("hazards:from-alarm", args=[occ.pk])}"'
+    assert (
+        world.client("operator_a")
+        .get(reverse("monitoring:occurrence", args=[occ.pk]))
+        .context["may_report_hazard"]
+    )
+    assert (
+        link
+        in world.client("operator_a").get(reverse("monitoring:occurrence", args=[occ.pk])).content.decode()
+    )
+    expert = world.client("expert")  # may report, but does not operate alarms: no operator footer
+    assert link not in expert.get(reverse("monitoring:occurrence", args=[occ.pk])).content.decode()

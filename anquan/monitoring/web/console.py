@@ -29,7 +29,7 @@ from anquan.monitoring.models import AlarmOccurrence, AlarmRule
 from anquan.monitoring.web.common import int_list, int_param, is_htmx, monitoring_page
 from anquan.monitoring.web.forms import CommentForm, ShelveForm
 from anquan.org.access import Access, place_of_area
-from anquan.org.roles import MONITOR_CONFIGURE, MONITOR_OPERATE, WORKORDER_MANAGE
+from anquan.org.roles import HAZARD_REPORT, MONITOR_CONFIGURE, MONITOR_OPERATE, WORKORDER_MANAGE
 from anquan.plant.choices import AlarmPriority
 from anquan.workorders import selectors as workorder_selectors
 from anquan.workorders.choices import OriginKind
@@ -262,6 +262,9 @@ def _occurrence_page(
             "work_orders": list(workorder_selectors.of_origin(user, OriginKind.ALARM, occ.pk)),
             "may_open_work_order": access.covers(WORKORDER_MANAGE, place_of_area(occ.area)),
             "work_order_form": work_order_form or FollowUpForm(),
+            # a standing or chattering alarm may become a hazard (管控措施失效); the hazards page says
+            # whether this one qualifies
+            "may_report_hazard": access.covers(HAZARD_REPORT, place_of_area(occ.area)),
         },
         status=status,
     )
