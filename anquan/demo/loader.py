@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from anquan.demo import safety
 from anquan.demo import site as demo
 from anquan.monitoring import services as monitoring
 from anquan.org import services as org
@@ -69,6 +70,7 @@ def load(progress: Progress | None = None) -> Enterprise:
             step(1)
         _connectors(site)
         _rules(site, areas)
+        safety.load(site)
     return enterprise
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.utils import OperationalError, ProgrammingError
 from django.utils.translation import gettext as _
 
+from anquan.demo import safety
 from anquan.demo import site as demo
 from anquan.org.models import Enterprise, RoleAssignment, User
 
@@ -71,7 +72,27 @@ def logins_table() -> list[str]:
     for row in [header, *rows]:
         cells = [_pad(row[i], widths[i]) for i in range(3)]
         lines.append("  " + "  ".join([*cells, row[3]]))
-    return lines
+    return lines + walkthrough()
+
+
+def walkthrough() -> list[str]:
+    """Who to log in as to follow a hazard to closure and to walk a round (the demo's story)."""
+    names = {p.username: p.name for p in demo.PEOPLE}
+
+    def who(*usernames: str) -> str:
+        return "、".join(f"{u}（{names[u]}）" for u in usernames)
+
+    return [
+        "",
+        _("隐患闭环演示（手机浏览器即可）："),
+        "  " + _("1 上报隐患：%(who)s") % {"who": who(safety.REPORTER, safety.CONTRACTOR_REPORTER)},
+        "  " + _("2 核实、评估分级、安排整改，验收后销号：%(who)s") % {"who": who(safety.SAFETY_OFFICER)},
+        "  " + _("3 整改并上传整改照片：%(who)s") % {"who": who(safety.RECTIFIER)},
+        "  " + _("4 验收：%(who)s") % {"who": who(safety.ACCEPTOR, safety.HYDROGEN_ACCEPTOR)},
+        "  " + _("重大隐患治理方案审批：%(who)s") % {"who": who(safety.MAJOR_APPROVER)},
+        "  " + _("巡检（今日任务）：%(who)s") % {"who": who(*safety.WALKERS.values())},
+        "  " + _("设备健康日报：%(who)s") % {"who": who(demo.EHS_DIRECTOR, safety.SAFETY_OFFICER)},
+    ]
 
 
 def _width(text: str) -> int:

@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy
 
 from anquan.demo import site as demo
 from anquan.demo.models import FaultInjection, FaultStatus
+from anquan.inspections import assistant
 from anquan.org.access import Access, Paths, place_of_area, place_of_site
 from anquan.org.models import Site
 from anquan.org.roles import MONITOR_CONFIGURE
@@ -50,6 +51,7 @@ from anquan.simulator import noise
 from anquan.simulator import scenarios as sc
 from anquan.simulator import spec as s
 from anquan.simulator.history import HistoryResult, write_history
+from anquan.simulator.inspection import SignalGenerator, targets_of
 from anquan.simulator.plant import Plant
 from anquan.simulator.truth import ground_truth, iso
 
@@ -561,6 +563,8 @@ class HttpPublisher:
 # --- The live simulator -----------------------------------------------------------------------
 CATCH_UP_S = 60.0  # after a stall, publish at most this much of the missed (model) time
 KEEP_AFTER_END_S = 12 * 3600.0  # a fault's after-effects (a tank cooling down) play this long
+SIGNALS_EVERY_S = 600.0  # the inspection robot's round: thermal, acoustic and gas signals every 10 min
+SIGNALS_SOURCE = "巡检机器人 XJ-01（模拟）"
 MAX_TRUTH_POINTS = 40_000  # per tag; longer faults are checked on a coarser multiple of the grid
 EVERY_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -591,6 +595,7 @@ class LiveRunner:
         seed: int = 0,
         speed: float = 1.0,
         faults_every_s: float | None = None,
+        signals_every_s: float | None = SIGNALS_EVERY_S,
         poll_s: float = 1.0,
         clock: Callable[[], float] = time.time,
         out: Callable[[str], None] | None = None,
@@ -618,6 +623,10 @@ class LiveRunner:
         self.ended: dict[int, sc.Fault] = {}
         self.last_poll = -math.inf
         self.last_random = origin
+        self.signals_every_s = signals_every_s
+        self.signal_targets = targets_of({e.code: e.type for e in self.spec.equipment})
+        self.last_signals = -math.inf
+        self.signals_posted = 0
         self.random_count = 0
         self.published = 0
 
@@ -753,6 +762,38 @@ class LiveRunner:
         self.out(_("已自动计划故障：%(label)s @ %(eq)s") % {"label": SCENARIO_LABELS[name], "eq": code})
         return injection
 
+    # --- the AI inspection assistant's devices ------------------------------------------------
+    def post_signals(self, wall_ms: int) -> int:
+        """Every ``signals_every_s``: the thermal, acoustic and gas signals of the site's tanks and
+        pumps, with the faults being played (bearing wear, cooling failure) showing in them, posted
+        through ``inspections.assistant.ingest_signals`` (which re-scores the equipment)."""
+        if self.signals_every_s is None or not self.signal_targets:
+            return 0
+        if wall_ms - self.last_signals < self.signals_every_s * 1000:
+            return 0
+        self.last_signals = wall_ms
+        faults = [*self.active.values(), *self.ended.values()]
+        generator = SignalGenerator(
+            self.signal_targets, seed=self.seed, faults=faults, utc_offset_h=self.spec.utc_offset_h
+        )
+        codes = [t.equipment for t in self.signal_targets]
+        equipment = {
+            e.code: e
+            for e in Equipment.objects.filter(area__site=self.site, code__in=codes).select_related("area")
+        }
+        taken_at = dt.datetime.fromtimestamp(wall_ms / 1000, tz=dt.UTC)
+        rows = [
+            {"equipment": equipment[code], "kind": kind, "taken_at": taken_at, "source": SIGNALS_SOURCE,
+             "data": data}
+            for code, kind, data in generator.at(self.model_ms(wall_ms))
+            if code in equipment
+        ]  # fmt: skip
+        if not rows:
+            return 0
+        stored = len(assistant.ingest_signals(None, rows))
+        self.signals_posted += stored
+        return stored
+
     # --- the loop -----------------------------------------------------------------------------
     def run(self, stop: threading.Event, *, sleep: Callable[[float], Any] | None = None) -> None:
         wait = sleep or stop.wait
@@ -769,6 +810,7 @@ class LiveRunner:
                     self.last_poll = now_ms
                     self._guarded(self.schedule_random, now_ms)
                     self._guarded(self.sync, now_ms)
+                    self._guarded(self.post_signals, now_ms)
                 self._guarded(self.tick, now_ms)
                 if self.clock() - last_report >= 60:
                     last_report = self.clock()

@@ -13,6 +13,8 @@ class InspectionsConfig(AppConfig):
         NavItem(_("巡检"), "inspections:rounds", "bi-qr-code-scan", capability=INSPECTION_WALK, order=40),
         NavItem(_("设备健康"), "inspections:health", "bi-heart-pulse", capability=INSPECTION_VIEW, order=41),
     ]
+    # The rounds list and every round page under it open offline once visited (see web/sw.js).
+    offline_pages = ["inspections:rounds"]
 
     def ready(self) -> None:
         # A check item's result owns its photos: seen by whoever sees the round, added by whoever

@@ -1,7 +1,13 @@
 """The inspections pages, mounted at /inspections/ (url names ``inspections:…``).
 
 - ``rounds``: the rounds a person may walk or see, missed and late ones flagged; ``round``: the
-  phone page of one round (check in by code, record each item with its photo, finish).
+  phone page of one round (check in by code, record each item with its photo, finish), step by
+  step online, or walked offline: the page embeds the route with the SHA-256 of each checkpoint
+  code (never the code), keeps the walk in the phone's IndexedDB and, once finished, queues the
+  whole round in the outbox (``web/outbox.js``) as one request to ``POST
+  /api/v1/inspections/rounds/{id}/submit``. Both pages open offline once visited (the service
+  worker, ``offline_pages`` of the app). A checkpoint's QR code encodes ``/inspections/#scan=CODE``:
+  opened by the phone's camera app, it checks in on the round walked on this phone.
 - ``plans``: plans and routes (planners create them); ``route``: a route's checkpoints and their
   checklists; ``codes``: the printable QR sheet of a route's checkpoints.
 - ``health``: the asset health of a site; ``equipment_health``: one equipment's score, reasons and trend.
@@ -14,9 +20,11 @@ Thin adapters: reads through ``selectors``, writes through ``services`` / ``assi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -103,7 +111,117 @@ def rounds(request: HttpRequest) -> HttpResponse:
     elif tab == "flagged":
         qs = qs.filter(status=RoundStatus.MISSED) | qs.filter(late=True)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inspections/rounds.html", {"page": page, "tab": tab, "query": f"tab={tab}"})
+    scan_text = {"scanned": _("已扫描点位码。请打开要执行的巡检任务，签到会自动填入。")}
+    return render(
+        request,
+        "inspections/rounds.html",
+        {
+            "page": page,
+            "tab": tab,
+            "query": f"tab={tab}",
+            "outbox_text": _offline_text(),
+            "scan_text": scan_text,
+        },
+    )
+
+
+SCAN_FRAGMENT = "#scan="
+
+
+def scan_url(request: HttpRequest, code: str) -> str:
+    """What a checkpoint's QR code encodes: the rounds page with the code in the fragment (never
+    sent to the server, so the page opens from the phone's cache offline). Opened by the phone's
+    camera app, it checks in at the checkpoint of the round in progress on this phone."""
+    return request.build_absolute_uri(reverse("inspections:rounds")) + SCAN_FRAGMENT + code
+
+
+def scanned_code(raw: str) -> str:
+    """The checkpoint code in what was typed or scanned: the code itself, or a QR code's URL."""
+    raw = (raw or "").strip()
+    if SCAN_FRAGMENT in raw:
+        raw = raw.rsplit(SCAN_FRAGMENT, 1)[1]
+    return raw.strip().upper()
+
+
+def code_hash(code: str) -> str:
+    """SHA-256 (hex) of a checkpoint code: the round page checks a scanned code against it on the
+    phone without ever holding the code itself."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _offline_walk(request: HttpRequest, made: Round, sheet: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the round page needs to walk the round without a network (no checkpoint codes)."""
+    return {
+        "round": made.pk,
+        "user": request.user.pk,
+        "label": _("巡检“%(name)s”") % {"name": made.plan.name},
+        "rounds_url": reverse("inspections:rounds"),
+        "max_body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,  # None: no limit
+        "submit_url": reverse("api:api-root") + f"inspections/rounds/{made.pk}/submit",
+        "checkpoints": [
+            {
+                "id": cp["checkpoint"].pk,
+                "name": f"{cp['checkpoint'].position}. {cp['checkpoint'].name}",
+                "where": cp["checkpoint"].equipment.code
+                if cp["checkpoint"].equipment
+                else cp["checkpoint"].area.name,
+                "hash": code_hash(cp["checkpoint"].code),
+                "checked_in": cp["checkin"] is not None,
+                "items": [
+                    {
+                        "id": row["item"].pk,
+                        "name": row["item"].name,
+                        "kind": row["item"].kind,
+                        "low": row["item"].low,
+                        "high": row["item"].high,
+                        "unit": row["item"].unit,
+                        "photo_required": row["item"].photo_required,
+                        "recorded": row["result"] is not None,
+                        "has_photo": bool(row["photos"]),
+                    }
+                    for row in cp["items"]
+                ],
+            }
+            for cp in sheet
+        ],
+    }
+
+
+def _offline_text() -> dict[str, str]:
+    return {
+        "waiting": _("%(count)s 项待上传，联网后自动上传。"),
+        "refused": _("%(label)s未被接受：%(message)s"),
+        "discard": _("放弃"),
+    }
+
+
+def _round_text() -> dict[str, str]:
+    return {
+        "checked_in": _("已签到"),
+        "checkin": _("签到"),
+        "placeholder": _("扫描或输入点位码"),
+        "value": _("读数"),
+        "note": _("备注"),
+        "photo": _("照片"),
+        "record": _("记录"),
+        "finish": _("完成巡检"),
+        "unverified": _("未校验，上传时由服务器核对"),
+        "code_required": _("请扫描或输入点位码。"),
+        "code_invalid": _("点位码无效：没有这个巡检点。"),
+        "code_other": _("这是“%(name)s”的点位码。"),
+        "code_scanned": _("已扫描点位码，请在对应巡检点确认签到。"),
+        "value_required": _("请填写读数。"),
+        "value_invalid": _("请输入有效的数字。"),
+        "ok_required": _("请选择正常或异常。"),
+        "photo_required": _("此检查项须拍照。"),
+        "recorded_online": _("已在线记录"),
+        "pass": _("正常"),
+        "fail": _("异常"),
+        "missing": _("还有检查项未记录：%(names)s。"),
+        "queued": _("巡检已完成，待上传。联网后自动上传。"),
+        "too_big": _("照片太多或太大，整次巡检无法一次上传：请减少照片后再完成。"),
+        "photos": _("%(count)s 张照片"),
+    }
 
 
 def _sheet(viewer: Any, made: Round) -> list[dict[str, Any]]:
@@ -134,7 +252,16 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "inspections/round.html",
-        {"round": made, "sheet": sheet, "may_walk": may_walk, "done": done, "total": total},
+        {
+            "round": made,
+            "sheet": sheet,
+            "may_walk": may_walk,
+            "done": done,
+            "total": total,
+            "walk": _offline_walk(request, made, sheet) if may_walk else None,
+            "walk_text": _round_text(),
+            "outbox_text": _offline_text(),
+        },
     )
 
 
@@ -147,7 +274,7 @@ def _walkable(request: HttpRequest, pk: int) -> Round:
 def round_checkin(request: HttpRequest, pk: int) -> HttpResponse:
     made = _walkable(request, pk)
     try:
-        checkin = services.check_in(request.user, made, request.POST.get("code", ""))
+        checkin = services.check_in(request.user, made, scanned_code(request.POST.get("code", "")))
         messages.success(request, _("已在“%(name)s”签到。") % {"name": checkin.checkpoint.name})
     except ValidationError as exc:
         _errors(request, exc)
@@ -327,7 +454,10 @@ def codes(request: HttpRequest, pk: int) -> HttpResponse:
 
     route = get_object_or_404(selectors.planning_routes(request.user), pk=pk)
     sheet = [
-        {"checkpoint": cp, "svg": segno.make(cp.code, error="m").svg_inline(scale=5, border=2)}
+        {
+            "checkpoint": cp,
+            "svg": segno.make(scan_url(request, cp.code), error="m").svg_inline(scale=4, border=2),
+        }
         for cp in route.checkpoints.order_by("position", "pk").select_related("equipment", "area")
     ]
     return render(request, "inspections/codes.html", {"route": route, "sheet": sheet})
