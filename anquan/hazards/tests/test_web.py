@@ -174,3 +174,18 @@ def test_the_back_office_shows_hazards_read_only(world: World) -> None:
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert root.post(f"/admin/hazards/hazard/{hazard.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Hazard.objects.filter(pk=hazard.pk).exists()
+
+
+def test_equipment_labels_open_the_report_page_with_the_equipment(world: World) -> None:
+    officer = world.client("officer_a")
+    assert 'href="/hazards/labels/"' in officer.get("/hazards/").content.decode()
+    page = officer.get(f"/hazards/labels/?area={world.area_a1.pk}")
+    assert page.status_code == 200
+    assert page.context["area"] == world.area_a1
+    assert [(row["equipment"].code, row["url"]) for row in page.context["sheet"]] == [
+        ("T-101", "http://testserver/hazards/new/?equipment=T-101")
+    ]
+    assert page.context["sheet"][0]["svg"].startswith("<svg")
+    # the west site's area is not offered to the east officer; a worker may not print labels
+    assert world.area_b1 not in list(page.context["areas"])
+    assert world.client("worker_a1").get("/hazards/labels/").status_code == 403

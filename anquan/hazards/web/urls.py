@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.report, name="report"),
     path("from-alarm/<int:occurrence_id>/", views.from_alarm, name="from-alarm"),
     path("metrics/", views.metrics, name="metrics"),
+    path("labels/", views.labels, name="labels"),
     path("export.xlsx", views.export, name="export"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:name>/", views.step, name="step"),

@@ -14,6 +14,7 @@ Thin adapters: reads through ``hazards.selectors``, writes through ``hazards.ser
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,7 +43,7 @@ from anquan.hazards.web.presentation import COLOUR_BADGES, STATE_BADGES, reason_
 from anquan.monitoring import selectors as monitoring_selectors
 from anquan.monitoring.web.common import capability_page, int_param
 from anquan.org.access import Access, place_of_area
-from anquan.org.models import User
+from anquan.org.models import Area, User
 from anquan.org.roles import HAZARD_ACCEPT, HAZARD_APPROVE_MAJOR, HAZARD_MANAGE, HAZARD_REPORT, HAZARD_VIEW
 
 PAGE_SIZE = 50
@@ -50,6 +51,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 hazard_page = capability_page(HAZARD_REPORT, gettext_lazy("您没有上报或查看隐患的权限。"))
 register_page = capability_page(HAZARD_VIEW, gettext_lazy("您没有查看隐患台账的权限。"))
+manage_page = capability_page(HAZARD_MANAGE, gettext_lazy("您没有管理隐患的权限。"))
 
 
 def _may_view(user: Any) -> bool:
@@ -111,6 +113,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
             "q": text,
             "query": query.urlencode(),
             "may_view": access.can(HAZARD_VIEW),
+            "may_manage": access.can(HAZARD_MANAGE),
             "states": HazardState.choices,
             "grades": HazardGrade.choices,
             "colours": RiskColour.choices,
@@ -449,3 +452,37 @@ def export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="hazards-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
+
+
+@require_GET
+@manage_page
+def labels(request: HttpRequest) -> HttpResponse:
+    """Printable QR labels for equipment: scanning one with a phone's camera opens 隐患随手拍 with
+    that equipment picked (``/hazards/new/?equipment=CODE``). One area at a time."""
+    import segno
+
+    user = request.user
+    areas = Access.of(user).filter(
+        Area.objects.select_related("site").order_by("site__name", "code"),
+        HAZARD_MANAGE,
+        selectors.AREA_PATHS,
+    )
+    wanted = int_param(request.GET.get("area"))
+    area = (areas.filter(pk=wanted).first() if wanted is not None else None) or areas.first()
+    sheet = []
+    if area is not None:
+        base = request.build_absolute_uri(reverse("hazards:report"))
+        for equipment in selectors.reportable_equipment(user).filter(area=area).order_by("code"):
+            url = f"{base}?{urlencode({'equipment': equipment.code})}"
+            sheet.append(
+                {
+                    "equipment": equipment,
+                    "url": url,
+                    "svg": segno.make(url, error="m").svg_inline(scale=4, border=2),
+                }
+            )
+    return render(
+        request,
+        "hazards/labels.html",
+        {"areas": areas, "area": area, "sheet": sheet, "may_view": _may_view(user), "may_manage": True},
+    )
