@@ -215,7 +215,9 @@ ATTACHMENT_MAX_MB = {
     "video": env.int("ANQUAN_UPLOAD_MAX_VIDEO_MB", default=200),
     "pdf": env.int("ANQUAN_UPLOAD_MAX_PDF_MB", default=30),
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A request body that is not a file upload (a JSON body, form fields): a whole inspection round
+# walked offline arrives as one JSON request with its photos (shrunk on the phone) inside.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANQUAN_REQUEST_MAX_MB", default=25) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Background tasks (django-tasks, database backend) --------------------------------------

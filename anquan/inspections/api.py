@@ -397,6 +397,7 @@ def finish(request: HttpRequest, round_id: int, payload: FinishIn) -> Round:
         )
     ),
     operation_id="inspection_round_submit",
+    url_name="inspection_round_submit",
 )
 def submit(request: HttpRequest, round_id: int, payload: SubmitIn) -> dict[str, Any]:
     user, made = _walk(request, round_id)

@@ -157,7 +157,7 @@ def _offline_walk(request: HttpRequest, made: Round, sheet: list[dict[str, Any]]
         "label": _("巡检“%(name)s”") % {"name": made.plan.name},
         "rounds_url": reverse("inspections:rounds"),
         "max_body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,  # None: no limit
-        "submit_url": reverse("api:api-root") + f"inspections/rounds/{made.pk}/submit",
+        "submit_url": reverse("api:inspection_round_submit", kwargs={"round_id": made.pk}),
         "checkpoints": [
             {
                 "id": cp["checkpoint"].pk,
@@ -219,6 +219,7 @@ def _round_text() -> dict[str, str]:
         "fail": _("异常"),
         "missing": _("还有检查项未记录：%(names)s。"),
         "queued": _("巡检已完成，待上传。联网后自动上传。"),
+        "refused": _("服务器未接受本次巡检（原因见上方）。放弃后可修改记录再完成，或放弃离线记录。"),
         "too_big": _("照片太多或太大，整次巡检无法一次上传：请减少照片后再完成。"),
         "photos": _("%(count)s 张照片"),
     }
