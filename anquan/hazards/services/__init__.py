@@ -24,6 +24,7 @@ from anquan.hazards.services._base import (
 )
 from anquan.hazards.services.deadlines import run_deadlines
 from anquan.hazards.services.intake import alarm_failure, hazard_from_alarm, report_hazard
+from anquan.hazards.services.orders import open_work_order, work_order_priority
 from anquan.hazards.services.steps import (
     PLAN_FIELDS,
     accept,
@@ -57,6 +58,7 @@ __all__ = [
     "grade",
     "hazard_from_alarm",
     "may_attach",
+    "open_work_order",
     "plan_approved",
     "rectify",
     "reject",
@@ -64,4 +66,5 @@ __all__ = [
     "run_deadlines",
     "submit_plan",
     "verify",
+    "work_order_priority",
 ]

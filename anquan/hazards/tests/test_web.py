@@ -14,6 +14,7 @@ from anquan.hazards import services
 from anquan.hazards.models import Hazard
 from anquan.hazards.tests.permissions import png, reported, standing_alarm
 from anquan.web.views import offline_pages
+from anquan.workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +190,40 @@ def test_equipment_labels_open_the_report_page_with_the_equipment(world: World) 
     # the west site's area is not offered to the east officer; a worker may not print labels
     assert world.area_b1 not in list(page.context["areas"])
     assert world.client("worker_a1").get("/hazards/labels/").status_code == 403
+
+
+def test_the_rectification_goes_to_the_responsible_person_as_a_work_order(world: World) -> None:
+    w = world
+    hazard = reported(w)
+    officer = w.client("officer_a")
+    assert officer.get(f"/hazards/{hazard.pk}/").context["may_open_work_order"] is False  # not assigned yet
+    refused = officer.post(f"/hazards/{hazard.pk}/work-order/", {})
+    assert refused.status_code == 400 and WorkOrder.objects.count() == 0
+    services.verify(w.user("officer_a"), hazard)
+    services.grade(
+        w.user("officer_a"), hazard, grade="general", manage_type="immediate", risk_colour="yellow"
+    )
+    services.assign(
+        w.user("officer_a"), hazard, responsible=w.user("leader_a1"), measures="更换呼吸阀垫片",
+        deadline=timezone.now() + dt.timedelta(days=1),
+    )  # fmt: skip
+
+    r = officer.post(f"/hazards/{hazard.pk}/work-order/", {"title": "", "priority": "", "description": ""})
+
+    assert r.status_code == 302 and r["Location"] == f"/hazards/{hazard.pk}/#hz-work-orders"
+    order = WorkOrder.objects.get()
+    assert (order.origin_kind, order.origin_id, order.origin_url) == (
+        "hazard",
+        hazard.pk,
+        f"/hazards/{hazard.pk}/",
+    )
+    assert (order.assignee, order.priority, order.description) == (
+        w.user("leader_a1"),
+        "high",
+        "更换呼吸阀垫片",
+    )
+    assert order.title == f"隐患整改：{hazard.number}"
+    assert list(order.watchers.all()) == [w.user("worker_a1")]
+    assert officer.get(f"/hazards/{hazard.pk}/").context["work_orders"] == [order]
+    # the rectifier works it, but does not dispatch work orders on hazards
+    assert w.client("worker_a1").post(f"/hazards/{hazard.pk}/work-order/", {}).status_code == 403

@@ -13,5 +13,6 @@ urlpatterns = [
     path("labels/", views.labels, name="labels"),
     path("export.xlsx", views.export, name="export"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/work-order/", views.work_order, name="work-order"),
     path("<int:pk>/<slug:name>/", views.step, name="step"),
 ]

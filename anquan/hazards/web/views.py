@@ -44,7 +44,17 @@ from anquan.monitoring import selectors as monitoring_selectors
 from anquan.monitoring.web.common import capability_page, int_param
 from anquan.org.access import Access, place_of_area
 from anquan.org.models import Area, User
-from anquan.org.roles import HAZARD_ACCEPT, HAZARD_APPROVE_MAJOR, HAZARD_MANAGE, HAZARD_REPORT, HAZARD_VIEW
+from anquan.org.roles import (
+    HAZARD_ACCEPT,
+    HAZARD_APPROVE_MAJOR,
+    HAZARD_MANAGE,
+    HAZARD_REPORT,
+    HAZARD_VIEW,
+    WORKORDER_MANAGE,
+)
+from anquan.workorders import selectors as workorder_selectors
+from anquan.workorders.choices import OriginKind
+from anquan.workorders.web.forms import FollowUpForm
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -293,7 +303,11 @@ def _forms(request: HttpRequest, hazard: Hazard, bound: str | None = None) -> di
 
 
 def _detail(
-    request: HttpRequest, hazard: Hazard, step_forms: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    hazard: Hazard,
+    step_forms: dict[str, Any],
+    status: int = 200,
+    work_order_form: FollowUpForm | None = None,
 ) -> HttpResponse:
     user = request.user
     plan = MajorHazardPlan.objects.filter(hazard=hazard).select_related("submitted_by", "approved_by").first()
@@ -321,9 +335,32 @@ def _detail(
             and hazard.deadline < now,
             "national": national_codes(hazard),
             "may_view": _may_view(user),
+            "work_orders": list(workorder_selectors.of_origin(user, OriginKind.HAZARD, hazard.pk)),
+            "may_open_work_order": hazard.state == HazardState.RECTIFYING
+            and Access.of(user).covers(HAZARD_MANAGE, place_of_area(hazard.area))
+            and Access.of(user).covers(WORKORDER_MANAGE, place_of_area(hazard.area)),
+            "work_order_form": work_order_form or FollowUpForm(),
         },
         status=status,
     )
+
+
+@require_POST
+@hazard_page
+def work_order(request: HttpRequest, pk: int) -> HttpResponse:
+    """Carry the rectification as a work order to the responsible person's phone."""
+    user = request.user
+    hazard = get_object_or_404(selectors.hazards(user), pk=pk)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            order = services.open_work_order(user, hazard, **form.cleaned_data)
+        except ValidationError as exc:
+            form.apply(exc)
+        else:
+            messages.success(request, _("已开工单 %(number)s。") % {"number": order.number})
+            return redirect(reverse("hazards:detail", args=[hazard.pk]) + "#hz-work-orders")
+    return _detail(request, hazard, _forms(request, hazard), status=400, work_order_form=form)
 
 
 @require_GET
