@@ -245,6 +245,7 @@ def _occurrence_page(
         selectors.area_ids(user, MONITOR_CONFIGURE) if access.can(MONITOR_CONFIGURE) else frozenset()
     )
     timeline = list(selectors.journal(user, occurrence=occ.pk).order_by("pk")[: selectors.JOURNAL_LIMIT])
+    may_operate = operable is None or occ.area_id in operable
     return render(
         request,
         "monitoring/occurrence.html",
@@ -256,11 +257,11 @@ def _occurrence_page(
             "timeline": timeline,
             "form": form,
             "shelve_form": ShelveForm(),
-            "may_operate": operable is None or occ.area_id in operable,
+            "may_operate": may_operate,
             "may_configure": configurable is None or occ.area_id in configurable,
             "equipment": rule.tag.equipment if rule.tag is not None else None,
             "work_orders": list(workorder_selectors.of_origin(user, OriginKind.ALARM, occ.pk)),
-            "may_open_work_order": access.covers(WORKORDER_MANAGE, place_of_area(occ.area)),
+            "may_open_work_order": may_operate and access.covers(WORKORDER_MANAGE, place_of_area(occ.area)),
             "work_order_form": work_order_form or FollowUpForm(),
             # a standing or chattering alarm may become a hazard (管控措施失效); the hazards page says
             # whether this one qualifies
