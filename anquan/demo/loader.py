@@ -1,9 +1,10 @@
 """Build the demo site (``anquan.demo.site``) through the organisation, plant, streaming and
-monitoring services.
+monitoring services, then its safety work — hazards, inspections, work orders, inspection signals
+and the daily health report (``anquan.demo.safety``) — through those domains' services.
 
-Everything goes through the services with ``actor=None`` (the system), so each record is validated,
-audited and announced exactly as if an administrator had entered it. The whole site is one
-transaction: it is there completely or not at all.
+The site goes through the services with ``actor=None`` (the system), so each record is validated,
+audited and announced exactly as if an administrator had entered it; the safety work is done by the
+demo people who would do it. The whole site is one transaction: it is there completely or not at all.
 """
 
 from __future__ import annotations

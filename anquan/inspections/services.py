@@ -493,6 +493,7 @@ def _follow_up(actor: Any, made: Round, result: ItemResult) -> None:
             origin_id=result.pk,
             origin_label=_("巡检 %(plan)s %(at)s") % {"plan": made.plan.name, "at": f"{local:%m-%d %H:%M}"},
             origin_url=reverse("inspections:round", args=[made.pk]),
+            now=made.finished_at or timezone.now(),
         )  # fmt: skip
         result.follow_up_id = order.pk
         result.save(update_fields=["follow_up_id"])

@@ -37,6 +37,8 @@ def test_the_command_loads_the_site_and_prints_a_summary_and_the_logins() -> Non
         f"区域 6 · 装置单元 {counts.units} · 班组 5 · 人员 {counts.people} · 设备 {counts.equipment}" in text
     )
     assert f"测点 {counts.tags} · 工艺连接 {counts.links}" in text
+    assert "隐患 12 · 巡检计划 5 · 巡检任务 " in text
+    assert " · 工单 5 · 巡检信号 962 · 设备健康日报 1" in text
     assert f"演示账号（密码均为 {demo.DEMO_PASSWORD}）" in text
     for username, name, role, scope in demo_logins():
         line = next(line for line in text.splitlines() if line.strip().startswith(username + " "))

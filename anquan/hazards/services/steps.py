@@ -44,14 +44,14 @@ from anquan.platform.events import publish
 
 
 # --- verify / reject ----------------------------------------------------------------------------
-def verify(actor: Any, hazard: Hazard, note: str = "") -> Hazard:
+def verify(actor: Any, hazard: Hazard, note: str = "", *, now: dt.datetime | None = None) -> Hazard:
     """The report is a real hazard (登记): it goes on to grading."""
     note = _text(note, "note", required=False, limit=MAX_NOTE)
     _require(actor, HAZARD_MANAGE, hazard)
     with transaction.atomic():
         hazard = _lock(hazard)
         _expect(hazard, HazardState.REPORTED)
-        before, now = audit.snapshot(hazard), timezone.now()
+        before, now = audit.snapshot(hazard), now or timezone.now()
         hazard.state = HazardState.VERIFIED
         hazard.verified_by, hazard.verified_at = _user_or_none(actor), now
         hazard.save()
@@ -61,7 +61,14 @@ def verify(actor: Any, hazard: Hazard, note: str = "") -> Hazard:
     return hazard
 
 
-def reject(actor: Any, hazard: Hazard, reason: str, duplicate_of: Hazard | None = None) -> Hazard:
+def reject(
+    actor: Any,
+    hazard: Hazard,
+    reason: str,
+    duplicate_of: Hazard | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Hazard:
     """Not a hazard (无效) or a duplicate of another one, with a reason."""
     reason = _text(reason, "reason", required=True, limit=MAX_NOTE, message=_("请填写驳回原因。"))
     _require(actor, HAZARD_MANAGE, hazard)
@@ -74,7 +81,7 @@ def reject(actor: Any, hazard: Hazard, reason: str, duplicate_of: Hazard | None 
             or duplicate_of.state == HazardState.REJECTED
         ):
             raise ValidationError({"duplicate_of": [_("请选择本场所另一条未被驳回的隐患。")]})
-        before, now = audit.snapshot(hazard), timezone.now()
+        before, now = audit.snapshot(hazard), now or timezone.now()
         hazard.state = HazardState.REJECTED
         hazard.reject_kind = RejectKind.DUPLICATE if duplicate_of is not None else RejectKind.INVALID
         hazard.reject_reason = reason
@@ -117,6 +124,7 @@ def grade(
     lec_c: Any = None,
     risk_colour: str = "",
     note: str = "",
+    now: dt.datetime | None = None,
 ) -> Hazard:
     """Grade a verified hazard: 一般/重大, 即查即改/限期整改, and its risk colour — from LEC
     (D = L×E×C and the colour bands) or, without LEC, chosen by the assessor (the site's matrix)."""
@@ -146,7 +154,7 @@ def grade(
     with transaction.atomic():
         hazard = _lock(hazard)
         _expect(hazard, HazardState.VERIFIED, HazardState.GRADED)
-        before, now, from_state = audit.snapshot(hazard), timezone.now(), hazard.state
+        before, now, from_state = audit.snapshot(hazard), now or timezone.now(), hazard.state
         hazard.state = HazardState.GRADED
         hazard.grade, hazard.manage_type, hazard.risk_colour = grade, manage_type, risk_colour
         hazard.lec_l, hazard.lec_e, hazard.lec_c = factors
@@ -174,7 +182,9 @@ def grade(
 PLAN_FIELDS = ("goal", "methods", "funds_materials", "organisation", "time_limit", "safety_emergency")
 
 
-def submit_plan(actor: Any, hazard: Hazard, **fields: Any) -> MajorHazardPlan:
+def submit_plan(
+    actor: Any, hazard: Hazard, *, now: dt.datetime | None = None, **fields: Any
+) -> MajorHazardPlan:
     """The six-element plan of a major hazard (a new submission replaces one not yet approved)."""
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
@@ -194,7 +204,7 @@ def submit_plan(actor: Any, hazard: Hazard, **fields: Any) -> MajorHazardPlan:
         _expect(hazard, HazardState.GRADED)
         if hazard.grade != HazardGrade.MAJOR:
             raise ValidationError({"grade": [_("只有重大隐患需要治理方案。")]})
-        now = timezone.now()
+        now = now or timezone.now()
         plan = MajorHazardPlan.objects.select_for_update().filter(hazard=hazard).first()
         if plan is not None and plan.status == PlanStatus.APPROVED:
             raise ValidationError({"plan": [_("治理方案已审批，不能再修改。")]})
@@ -215,7 +225,9 @@ def submit_plan(actor: Any, hazard: Hazard, **fields: Any) -> MajorHazardPlan:
     return plan
 
 
-def approve_plan(actor: Any, hazard: Hazard, note: str = "") -> MajorHazardPlan:
+def approve_plan(
+    actor: Any, hazard: Hazard, note: str = "", *, now: dt.datetime | None = None
+) -> MajorHazardPlan:
     """The extra approval of a major hazard's plan; the rectification can then be assigned."""
     note = _text(note, "note", required=False, limit=MAX_NOTE)
     _require(actor, HAZARD_APPROVE_MAJOR, hazard)
@@ -224,7 +236,7 @@ def approve_plan(actor: Any, hazard: Hazard, note: str = "") -> MajorHazardPlan:
         plan = MajorHazardPlan.objects.select_for_update().filter(hazard=hazard).first()
         if plan is None or plan.status != PlanStatus.SUBMITTED:
             raise ValidationError({"plan": [_("没有待审批的治理方案。")]})
-        now = timezone.now()
+        now = now or timezone.now()
         before = audit.snapshot(plan)
         plan.status = PlanStatus.APPROVED
         plan.approved_by, plan.approved_at = _user_or_none(actor), now
@@ -337,7 +349,9 @@ def _evidence(files: Sequence[Any]) -> None:
     _check_files(files, images_only=True)
 
 
-def rectify(actor: Any, hazard: Hazard, *, note: str, files: Sequence[Any]) -> Hazard:
+def rectify(
+    actor: Any, hazard: Hazard, *, note: str, files: Sequence[Any], now: dt.datetime | None = None
+) -> Hazard:
     """The responsible person reports the rectification done, with evidence photos."""
     note = _text(note, "note", required=True, limit=MAX_NOTE, message=_("请说明整改情况。"))
     responsible_id = Hazard.objects.filter(pk=hazard.pk).values_list("responsible_id", flat=True).first()
@@ -349,7 +363,7 @@ def rectify(actor: Any, hazard: Hazard, *, note: str, files: Sequence[Any]) -> H
         if hazard.responsible_id != _actor_id(actor):
             raise PermissionDenied(_("只有整改责任人可以提交整改结果。"))
         _expect(hazard, HazardState.RECTIFYING)
-        before, now = audit.snapshot(hazard), timezone.now()
+        before, now = audit.snapshot(hazard), now or timezone.now()
         attachments = _store(actor, hazard, files, _("整改证据"))
         hazard.state = HazardState.AWAITING_ACCEPTANCE
         hazard.rectified_by, hazard.rectified_at, hazard.rectification_note = actor, now, note
@@ -368,7 +382,9 @@ def rectify(actor: Any, hazard: Hazard, *, note: str, files: Sequence[Any]) -> H
     return hazard
 
 
-def accept(actor: Any, hazard: Hazard, *, passed: bool, note: str = "") -> Hazard:
+def accept(
+    actor: Any, hazard: Hazard, *, passed: bool, note: str = "", now: dt.datetime | None = None
+) -> Hazard:
     """Acceptance (验收) by someone other than the rectifier: passed, or back to rectification."""
     note = _text(note, "note", required=not passed, limit=MAX_NOTE, message=_("验收不通过时请说明原因。"))
     _require(actor, HAZARD_ACCEPT, hazard)
@@ -380,7 +396,7 @@ def accept(actor: Any, hazard: Hazard, *, passed: bool, note: str = "") -> Hazar
             hazard.responsible_id,
         ):
             raise PermissionDenied(_("整改人不能验收自己的整改。"))
-        before, now = audit.snapshot(hazard), timezone.now()
+        before, now = audit.snapshot(hazard), now or timezone.now()
         if passed:
             hazard.state = HazardState.ACCEPTED
             hazard.accepted_by, hazard.accepted_at, hazard.acceptance_note = _user_or_none(actor), now, note
@@ -395,14 +411,14 @@ def accept(actor: Any, hazard: Hazard, *, passed: bool, note: str = "") -> Hazar
     return hazard
 
 
-def close(actor: Any, hazard: Hazard, note: str = "") -> Hazard:
+def close(actor: Any, hazard: Hazard, note: str = "", *, now: dt.datetime | None = None) -> Hazard:
     """Close (销号) an accepted hazard."""
     note = _text(note, "note", required=False, limit=MAX_NOTE)
     _require(actor, HAZARD_MANAGE, hazard)
     with transaction.atomic():
         hazard = _lock(hazard)
         _expect(hazard, HazardState.ACCEPTED)
-        before, now = audit.snapshot(hazard), timezone.now()
+        before, now = audit.snapshot(hazard), now or timezone.now()
         hazard.state = HazardState.CLOSED
         hazard.closed_by, hazard.closed_at = _user_or_none(actor), now
         hazard.save()

@@ -15,8 +15,11 @@ from anquan.demo import earlywarning, loader
 from anquan.demo import site as demo
 from anquan.demo.logins import logins_table
 from anquan.earlywarning.models import WarningModel
+from anquan.hazards.models import Hazard
+from anquan.inspections.models import DailyReport, Plan, Round, Signal
 from anquan.org.models import Area, RoleAssignment, Site, Team, User
 from anquan.plant.models import Equipment, ProcessLink, SensorTag, Unit
+from anquan.workorders.models import WorkOrder
 
 
 class Command(BaseCommand):
@@ -101,6 +104,15 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write("  " + " · ".join(f"{label} {n}" for label, n in counts))
+        safety_counts = [
+            (_("隐患"), Hazard.objects.filter(site=site).count()),
+            (_("巡检计划"), Plan.objects.filter(site=site).count()),
+            (_("巡检任务"), Round.objects.filter(site=site).count()),
+            (_("工单"), WorkOrder.objects.filter(site=site).count()),
+            (_("巡检信号"), Signal.objects.filter(site=site).count()),
+            (_("设备健康日报"), DailyReport.objects.filter(site=site).count()),
+        ]
+        self.stdout.write("  " + " · ".join(f"{label} {n}" for label, n in safety_counts))
 
     def _logins(self) -> None:
         self.stdout.write("")
