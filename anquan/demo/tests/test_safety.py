@@ -71,7 +71,9 @@ def test_hazards_are_in_a_believable_mix_of_states(loaded: Site) -> None:
     closed = Hazard.objects.filter(state=HazardState.CLOSED)
     # closed 3.1 days after the report (5.1 for the one fixed a day late)
     assert sorted(round((h.closed_at - h.reported_at).total_seconds() / 86400, 1) for h in closed) == [
-        3.1, 3.1, 5.1
+        3.1,
+        3.1,
+        5.1,
     ]
     late = closed.get(reported_at=NOW - dt.timedelta(days=26))
     assert late.rectified_at > late.deadline  # the metrics' on-time rate has something to count
