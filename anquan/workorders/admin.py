@@ -1,5 +1,7 @@
 """Back office for work orders. The state machine runs through the services (pages and API); here
-the back office sees everything and may correct the texts, every edit audited."""
+the back office sees everything and may correct the texts, every edit audited. Shifts (排班) are
+planned on the roster page (its checks: membership, length, overlap); here they are listed and may
+be deleted, audited."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from anquan.platform.admin import AuditedModelAdmin
-from anquan.workorders.models import WorkOrder, WorkOrderStep
+from anquan.workorders.models import Shift, WorkOrder, WorkOrderStep
 
 
 class StepInline(admin.TabularInline):
@@ -40,3 +42,15 @@ class WorkOrderAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are opened through the service (numbering, dispatch, SLA, events)
+
+
+@admin.register(Shift)
+class ShiftAdmin(AuditedModelAdmin):
+    list_display = ["team", "user", "starts_at", "ends_at", "created_by"]
+    list_filter = ["team__area__site", "team"]
+    search_fields = ["user__username", "user__name", "team__name"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["team", "user", "starts_at", "ends_at", "created_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # planned through the roster (membership, length and overlap checks)

@@ -49,6 +49,7 @@ class DispatchRule(models.TextChoices):
     """Which rule picked the assignee (派单依据)."""
 
     EQUIPMENT_RESPONSIBLE = "equipment_responsible", _("设备责任人")
+    ON_SHIFT = "on_shift", _("当班人员")
     TEAM_LEADER = "team_leader", _("区域班组长")
     AREA_MANAGER = "area_manager", _("区域经理")
     SAFETY_OFFICER = "safety_officer", _("安全员")

@@ -1,16 +1,16 @@
 """Who gets a new work order: an ordered chain of rules, the first that finds someone wins.
 
 1. the equipment's responsible person, if the order names equipment with an active one;
-2. a team leader of the area (an active user holding 班组长 at a team of the area);
-3. an area manager covering the area (area-, site- or enterprise-wide), else a safety officer
+2. a person on shift (当班人员) in a team of the area at dispatch time (the roster, ``roster.py``);
+3. a team leader of the area (an active user holding 班组长 at a team of the area);
+4. an area manager covering the area (area-, site- or enterprise-wide), else a safety officer
    covering it (the same scopes, or a team of the area).
 
 Among several candidates of one rule the one with the fewest unfinished orders is chosen (then the
 lowest id), so the work spreads. Which rule picked the assignee is kept on the order (派单依据).
 
-The chain is data (``RULES``): the product has no shift roster yet, so there is no on-shift rule;
-when rosters arrive, an ``on_shift`` rule (the person on shift in the area's team at the time)
-slots in before ``team_leader`` without changing the callers.
+The chain is data (``RULES``): a rule is a function of the place that returns a pick or None, so
+rules can be added or reordered without changing the callers.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anquan.org.choices import Role, ScopeLevel
 from anquan.org.models import Area, RoleAssignment, Site, User
 from anquan.plant.models import Equipment
+from anquan.workorders import roster
 from anquan.workorders.choices import ACTIVE_STATES, DispatchRule
 from anquan.workorders.models import WorkOrder
 
@@ -93,6 +95,16 @@ def equipment_responsible(place: Place) -> Pick | None:
     return Pick(user, DispatchRule.EQUIPMENT_RESPONSIBLE, _("设备 %(code)s 的责任人") % {"code": eq.code})
 
 
+def on_shift(place: Place) -> Pick | None:
+    """The least loaded of the people on shift in the area's teams now."""
+    if place.area is None:
+        return None
+    user = least_loaded(roster.on_shift(place.area, timezone.now()).values_list("pk", flat=True))
+    if user is None:
+        return None
+    return Pick(user, DispatchRule.ON_SHIFT, _("%(area)s的当班人员") % {"area": place.area.name})
+
+
 def team_leader(place: Place) -> Pick | None:
     if place.area is None:
         return None
@@ -114,8 +126,8 @@ def area_manager_or_officer(place: Place) -> Pick | None:
     return None
 
 
-# The chain, in order (a roster's on-shift rule would go before team_leader).
-RULES: tuple[Rule, ...] = (equipment_responsible, team_leader, area_manager_or_officer)
+# The chain, in order.
+RULES: tuple[Rule, ...] = (equipment_responsible, on_shift, team_leader, area_manager_or_officer)
 
 
 def dispatch(place: Place, rules: Iterable[Rule] = RULES) -> Pick | None:

@@ -176,3 +176,47 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} {self.day} #{self.last}"
+
+
+class Shift(TimeStampedModel):
+    """A person on duty (当班) for a team from ``starts_at`` to ``ends_at`` (at most 24 h).
+
+    The on-shift roster (排班): planned and cancelled through ``anquan.workorders.roster``, read by
+    the dispatch rule ``on_shift``. Kept apart from work orders so it can move to a people domain.
+    """
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("班组"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("当班人员")
+    )
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("排班人"),
+    )
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="workorders_shift_ends_after_start",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["team", "starts_at"], name="workorders_shift_team_start"),
+            models.Index(fields=["user", "starts_at"], name="workorders_shift_user_start"),
+        ]
+        verbose_name = _("排班")
+        verbose_name_plural = _("排班")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.team_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def audit_site_id(self) -> int:
+        return self.team.area.site_id

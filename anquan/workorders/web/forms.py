@@ -3,13 +3,16 @@ field errors are put back on the forms)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from anquan.org.models import Area, User
+from anquan.org.models import Area, Team, User
 from anquan.plant.models import Equipment
 from anquan.plant.web.forms import ServiceForm
 from anquan.workorders.choices import Priority
@@ -47,7 +50,7 @@ class CreateForm(ServiceForm):
         label=_("处理人"),
         queryset=User.objects.none(),
         required=False,
-        help_text=_("留空则按派单规则派单：设备责任人 → 区域班组长 → 区域经理或安全员"),
+        help_text=_("留空则按派单规则派单：设备责任人 → 当班人员 → 区域班组长 → 区域经理或安全员"),
     )
 
     def __init__(
@@ -115,3 +118,47 @@ class FollowUpForm(ServiceForm):
     description = forms.CharField(
         label=_("要做什么"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class TeamChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.area.site.name} / {obj.area.name} / {obj.name}"
+
+
+class ShiftForm(ServiceForm):
+    """A shift on one day from a start to an end time; an end not after the start is on the next day
+    (a night shift, 20:00–08:00)."""
+
+    team = TeamChoice(label=_("班组"), queryset=Team.objects.none())
+    user = PersonChoice(label=_("当班人员"), queryset=User.objects.none())
+    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.TimeField(label=_("开始"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end = forms.TimeField(
+        label=_("结束"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("结束不晚于开始时算作次日（夜班）"),
+    )
+
+    # the service's field names → this form's
+    FIELD_OF = {"starts_at": "start", "ends_at": "end", "team": "team", "user": "user"}
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], people: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        self.fields["user"].queryset = people  # type: ignore[attr-defined]
+
+    def period(self) -> tuple[dt.datetime, dt.datetime]:
+        """The shift's start and end as aware datetimes in the site's time zone."""
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        starts_at = dt.datetime.combine(data["day"], data["start"], tzinfo=zone)
+        end_day = data["day"] if data["end"] > data["start"] else data["day"] + dt.timedelta(days=1)
+        ends_at = dt.datetime.combine(end_day, data["end"], tzinfo=zone)
+        return starts_at, ends_at
+
+    def apply(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            error = ValidationError(
+                {self.FIELD_OF.get(name, name): messages for name, messages in error.error_dict.items()}
+            )
+        super().apply(error)

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from anquan.workorders.web import views
+from anquan.workorders.web import roster_views, views
 
 app_name = "workorders"
 urlpatterns = [
     path("", views.work_order_list, name="list"),
     path("new/", views.create, name="create"),
+    path("roster/", roster_views.roster_page, name="roster"),
+    path("roster/<int:pk>/cancel/", roster_views.cancel_shift, name="roster_cancel"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),
 ]

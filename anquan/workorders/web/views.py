@@ -30,7 +30,7 @@ from anquan.org.roles import WORKORDER_MANAGE
 from anquan.plant import selectors as plant_selectors
 from anquan.plant.models import Equipment
 from anquan.platform.attachments import selectors as attachment_selectors
-from anquan.workorders import selectors, services
+from anquan.workorders import roster, selectors, services
 from anquan.workorders.choices import ACTIVE_STATES, Priority, State
 from anquan.workorders.models import WorkOrder
 from anquan.workorders.web.forms import CompleteForm, CreateForm, NoteForm, ReasonForm, ReassignForm
@@ -79,6 +79,7 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
             "priorities": Priority.choices,
             "site_choices": _sites(user),
             "may_create": Access.of(user).can(WORKORDER_MANAGE),
+            "may_plan": roster.plannable_teams(user).exists(),
         },
     )
 
