@@ -233,7 +233,14 @@ def subscribers_of(report: DailyReport) -> list[User]:
 
 def render_pdf(report: DailyReport) -> bytes:
     """The report as a PDF (A4, Noto Sans CJK embedded)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML
+
+    # Importing WeasyPrint switches Pillow to loading truncated images for the whole process; the
+    # attachment checks (a photo cut off in upload is refused) must keep Pillow's strict default.
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     html = render_to_string("inspections/report_pdf.html", {"report": report, "c": report.content})
     return bytes(HTML(string=html).write_pdf())
