@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import segno
 from PIL import Image
+from playwright.sync_api import expect
 
 from anquan.conftest import World, signed_in_page
 from anquan.inspections import services
@@ -65,13 +66,15 @@ def test_a_round_walked_offline_is_stored_once_when_the_phone_is_back_online(
     tank = page.locator(f"#rw-cp-{setup.tank.pk}")
     page.fill(f"#rw-code-{setup.tank.pk}", "NOTACODE")
     tank.locator("button[type=submit]").click()
-    assert tank.locator(".invalid-feedback").inner_text() == "点位码无效：没有这个巡检点。"
+    expect(tank.locator(".invalid-feedback")).to_have_text(
+        "点位码无效：没有这个巡检点。"
+    )  # checked asynchronously
     page.fill(f"#rw-code-{setup.tank.pk}", setup.dike.code)
     tank.locator("button[type=submit]").click()
     page.wait_for_function(
         f"document.querySelector('#rw-cp-{setup.tank.pk} .invalid-feedback').textContent.includes('防火堤')"
     )
-    assert tank.locator(".invalid-feedback").inner_text() == "这是“2. 防火堤”的点位码。"
+    expect(tank.locator(".invalid-feedback")).to_have_text("这是“2. 防火堤”的点位码。")
     page.fill(f"#rw-code-{setup.tank.pk}", f" {setup.tank.code.lower()} ")
     tank.locator("button[type=submit]").click()
     page.wait_for_selector(f"[data-rw-checked-in='{setup.tank.pk}']")
@@ -96,7 +99,7 @@ def test_a_round_walked_offline_is_stored_once_when_the_phone_is_back_online(
     leak.wait_for()
     leak.locator("input[name=ok][value='1']").check()
     leak.locator("button[type=submit]").click()
-    assert leak.locator(".invalid-feedback").inner_text() == "此检查项须拍照。"
+    expect(leak.locator(".invalid-feedback")).to_have_text("此检查项须拍照。")
     leak.locator("input[type=file]").set_input_files(
         {"name": "leak.png", "mimeType": "image/png", "buffer": png()}
     )
@@ -107,8 +110,8 @@ def test_a_round_walked_offline_is_stored_once_when_the_phone_is_back_online(
     page.click("#rw-finish")
     page.wait_for_selector("#rw-queued")
     page.wait_for_selector("[data-outbox-waiting='1']")
-    assert page.locator("#rw-queued").inner_text() == "巡检已完成，待上传。联网后自动上传。"
-    assert page.locator("[data-outbox-waiting]").inner_text() == "1 项待上传，联网后自动上传。"
+    expect(page.locator("#rw-queued")).to_have_text("巡检已完成，待上传。联网后自动上传。")
+    expect(page.locator("[data-outbox-waiting]")).to_have_text("1 项待上传，联网后自动上传。")
     pending = page.evaluate("AnquanOutbox.pending()")
     assert [(e["url"], len(e["json"]["checkins"]), len(e["json"]["results"])) for e in pending] == [
         (f"/api/v1/inspections/rounds/{made.pk}/submit", 2, 2)
@@ -166,7 +169,11 @@ def test_scanning_a_checkpoint_qr_code_checks_in_on_the_round_walked_offline(
     path = f"/inspections/rounds/{made.pk}/"
     page = signed_in_page(browser, live_server, world.user("worker_a1"))
     page.goto(f"{live_server.url}{path}#scan={setup.dike.code}")  # walked online: the code is filled in
-    assert page.input_value(f"#code-{setup.dike.pk}") == setup.dike.code
+    # (after the page has looked on the phone for an offline walk: asynchronous, so wait for it)
+    page.wait_for_function(
+        "([id, code]) => document.getElementById(id).value === code",
+        arg=[f"code-{setup.dike.pk}", setup.dike.code],
+    )
     assert page.evaluate("window.location.hash") == ""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     eventually(lambda: bool(page.evaluate(CACHED, path)) and bool(page.evaluate(CACHED, "/inspections/")))
@@ -182,7 +189,7 @@ def test_scanning_a_checkpoint_qr_code_checks_in_on_the_round_walked_offline(
     assert page.evaluate("window.location.pathname + window.location.hash") == path
     page.goto(f"{live_server.url}/inspections/#scan=NOTACODE")
     page.wait_for_selector("#rw-flash:not([hidden])")
-    assert page.locator("#rw-flash").inner_text() == "点位码无效：没有这个巡检点。"
+    expect(page.locator("#rw-flash")).to_have_text("点位码无效：没有这个巡检点。")
     assert page.locator(f"#rw-code-{setup.dike.pk}").is_visible()
     assert CheckIn.objects.count() == 0
 
