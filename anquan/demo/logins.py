@@ -80,7 +80,7 @@ def walkthrough() -> list[str]:
     names = {p.username: p.name for p in demo.PEOPLE}
 
     def who(*usernames: str) -> str:
-        return "、".join(f"{u}（{names[u]}）" for u in usernames)
+        return _("、").join(_("%(user)s（%(name)s）") % {"user": u, "name": names[u]} for u in usernames)
 
     return [
         "",

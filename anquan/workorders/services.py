@@ -585,7 +585,7 @@ def escalate(order_id: int, now: dt.datetime) -> bool:
         label = Role(role).label
         why = _("超时未接单") if order.state == State.OPEN else _("超过完成期限")
         if user_ids:
-            names = "、".join(str(u) for u in User.objects.filter(pk__in=user_ids).order_by("pk"))
+            names = _("、").join(str(u) for u in User.objects.filter(pk__in=user_ids).order_by("pk"))
             note = _("%(why)s，升级通知%(role)s：%(names)s") % {"why": why, "role": label, "names": names}
         else:
             note = _("%(why)s，升级至%(role)s，但没有找到负责该区域的人员") % {"why": why, "role": label}
