@@ -86,6 +86,8 @@ def _rules(site: Site, areas: dict[str, Area]) -> None:
         params = dict(spec.params)
         if "terms" in params:
             params["terms"] = [{**term, "tag": tags[term["tag"]].pk} for term in params["terms"]]
+        if "output_tag" in params:
+            params["output_tag"] = tags[params["output_tag"]].pk
         monitoring.create_rule(
             None,
             site=site,
@@ -95,6 +97,7 @@ def _rules(site: Site, areas: dict[str, Area]) -> None:
             priority=spec.priority,
             tag=tags[spec.tag] if spec.tag else None,
             params=params,
+            deadband=spec.deadband,
             on_delay_s=spec.on_delay_s,
             cause=spec.cause,
             consequence=spec.consequence,

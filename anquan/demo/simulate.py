@@ -65,6 +65,7 @@ SCENARIO_LABELS = {
     sc.SENSOR_DRIFT: gettext_lazy("变送器漂移"),
     sc.STUCK_SENSOR: gettext_lazy("测量值卡死"),
     sc.INSTRUMENT_FAILURE: gettext_lazy("仪表故障（超量程/失效）"),
+    sc.INTERLOCK_FAILURE: gettext_lazy("联锁拒动（压缩机超压未停机）"),
 }
 SCENARIO_HELP = {
     sc.H2_LEAK: gettext_lazy(
@@ -78,6 +79,9 @@ SCENARIO_HELP = {
     sc.STUCK_SENSOR: gettext_lazy("变送器卡死：一个测点的读数保持不变，不再反映过程变化。"),
     sc.INSTRUMENT_FAILURE: gettext_lazy(
         "仪表回路故障：先是间歇性跳变，随后读数固定在超量程（21 mA）、欠量程（3.6 mA）或零值。"
+    ),
+    sc.INTERLOCK_FAILURE: gettext_lazy(
+        "压缩机出口阀误关憋压：排气压力升过高高联锁值，联锁却未停机，电机电流不降反升，直至故障结束时人工停机。"
     ),
 }
 MODE_LABELS = {
@@ -102,6 +106,10 @@ REASONS: dict[str, tuple[str, Any]] = {
         gettext_lazy("冷却水中断只能注入在同时有冷却水流量和温度测点的设备上（如储罐、电解槽）。"),
     ),
     sc.NOT_ROTATING: ("equipment", gettext_lazy("轴承磨损只能注入在带振动测点的泵、压缩机或其驱动电机上。")),
+    sc.NO_TRIP: (
+        "equipment",
+        gettext_lazy("联锁拒动只能注入在有排气压力（带高高限）和电机电流测点的压缩机上。"),
+    ),
     sc.NO_TAGS: ("equipment", gettext_lazy("该设备没有测点，无法模拟仪表故障。")),
     sc.UNKNOWN_TAG: ("tag", gettext_lazy("该测点不属于所选设备。")),
     sc.BAD_MODE: ("mode", gettext_lazy("该故障场景不支持所选模式。")),

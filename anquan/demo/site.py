@@ -701,6 +701,7 @@ class RuleSpec:
     priority: str
     params: dict[str, Any]
     tag: str | None = None
+    deadband: float = 0
     on_delay_s: int = 0
     cause: str = ""
     consequence: str = ""
@@ -726,6 +727,29 @@ RULES: tuple[RuleSpec, ...] = (
         cause="压缩机出口法兰阀组密封失效",
         consequence="氢气积聚于厂房顶部，遇点火源爆炸",
         action="确认泄漏点，切断 V-403 进出口阀，加强厂房通风，禁止一切动火",
+    ),
+    # The reciprocating compressor's discharge-pressure trip (PI-402 at HH 4.4 MPa stops the machine):
+    # still drawing current 10 s after the trip point means the interlock did not act. A stopped
+    # motor reads 0 A; 3 A covers the transmitter's noise and leaves the L limit (9 A) well apart.
+    # The demand gives way 0.06 MPa (1 % of span, as the limit rules) below the trip point.
+    RuleSpec(
+        "hydrogen",
+        "C-402 排气压力高高联锁停机",
+        "interlock",
+        "high",
+        {
+            "cmp": ">=",
+            "setpoint": 4.4,
+            "output_tag": "II-402",
+            "output_value": 0,
+            "tolerance": 3,
+            "response_s": 10,
+        },
+        tag="PI-402",
+        deadband=0.06,
+        cause="联锁回路故障（压力开关/继电器/电机开关柜拒动）或联锁被旁路，出口阀误关导致憋压",
+        consequence="压缩机持续憋压，缓冲罐及管线超压，安全阀起跳泄放氢气，法兰泄漏着火爆炸",
+        action="立即手动停机并确认电机电流归零；检查出口阀门；联锁回路修复并测试合格前不得开机",
     ),
     RuleSpec(
         "utilities",

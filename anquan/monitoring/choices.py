@@ -24,6 +24,7 @@ class RuleKind(models.TextChoices):
     FLATLINE = "flatline", _("数值冻结")
     DISCRETE = "discrete", _("开关量状态")
     COMPOUND = "compound", _("组合条件")
+    INTERLOCK = "interlock", _("联锁/自动控制失效")
     AI = "ai", _("AI 预警（专家确认）")  # raised by earlywarning when an expert confirms an AI alert
 
 

@@ -101,6 +101,10 @@ class AlarmRule(TimeStampedModel):
       discrete   {"alarm_value": float}
       compound   {"op": "and|or", "terms": [{"tag": id, "cmp": ">|<|>=|<=", "value": float}
                                              | {"tag": id, "trend": "rising|falling", "per_minute": float}]}
+      interlock  {"cmp": ">|<|>=|<=", "setpoint": float, "output_tag": id, "output_value": float,
+                  "tolerance": float, "response_s": int} — ``tag`` is the trigger (demand) tag; the
+                  alarm means the control failed: demand held ``response_s`` and the output tag is
+                  still not within ``tolerance`` of ``output_value``
     """
 
     site = models.ForeignKey("org.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("场所"))

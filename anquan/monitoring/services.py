@@ -299,6 +299,7 @@ def validate_params(kind: str, params: Any, *, site: Site, tag: SensorTag | None
         RuleKind.FLATLINE: {"seconds", "tolerance"},
         RuleKind.DISCRETE: {"alarm_value"},
         RuleKind.COMPOUND: {"op", "terms"},
+        RuleKind.INTERLOCK: {"cmp", "setpoint", "output_tag", "output_value", "tolerance", "response_s"},
     }[RuleKind(kind)]
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(params) - allowed)
@@ -381,6 +382,30 @@ def validate_params(kind: str, params: Any, *, site: Site, tag: SensorTag | None
                 errors["terms"] = term_errors
             else:
                 clean["terms"] = clean_terms
+    elif kind == RuleKind.INTERLOCK:
+        cmp = params.get("cmp")
+        if cmp not in (">", ">=", "<", "<="):
+            errors["cmp"] = [_("触发条件须为 >、>=、< 或 <=。")]
+        else:
+            clean["cmp"] = cmp
+        number("setpoint", _("请填写联锁设定值（数值）。"))
+        output = _whole(params.get("output_tag"), 1, 2**62)
+        if output is None or not _site_tag_ids(site, [output]):
+            errors["output_tag"] = [_("请选择本场所的动作反馈测点。")]
+        elif tag is not None and output == tag.pk:
+            errors["output_tag"] = [_("动作反馈测点不能是触发测点。")]
+        else:
+            clean["output_tag"] = output
+        number("output_value", _("请填写联锁动作后的期望值（数值）。"))
+        if params.get("tolerance") in (None, ""):
+            clean["tolerance"] = 0.0
+        else:
+            number("tolerance", _("容差不能为负数。"), minimum=0)
+        response = _whole(params.get("response_s"), 1, MAX_DELAY_S)
+        if response is None:
+            errors["response_s"] = [_("响应时间须为 1 ~ %(max)d 秒的整数。") % {"max": MAX_DELAY_S}]
+        else:
+            clean["response_s"] = response
     if errors:
         raise ValidationError(errors)
     return clean

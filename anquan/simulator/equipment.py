@@ -446,6 +446,17 @@ class Compressor(Machine):
         return self.running(fr) * self.rated * (0.2 + lam)
 
     def value(self, tag: s.Tag, fr: Frame) -> np.ndarray:
+        clean = self.normal(tag, fr)
+        for f in fr.on(sc.INTERLOCK_FAILURE, self.code):  # outlet blocked, the trip does not act
+            pressure, current = sc.trip_tags(self.plant.spec, self.code)
+            x = sc.blocked(fr.tau(f), f.duration_s)
+            if pressure is not None and tag.code == pressure.code:
+                clean = clean + (sc.blocked_pressure(tag, f.severity) - clean) * x
+            elif current is not None and tag.code == current.code:
+                clean = clean + sc.BLOCKED_CURRENT_SHARE * f.severity * self.rated_current * x
+        return clean
+
+    def normal(self, tag: s.Tag, fr: Frame) -> np.ndarray:
         lam = chain_load(self.plant, self.code, fr)
         if lam is None:
             lam = np.full(fr.t_s.shape, 0.55)

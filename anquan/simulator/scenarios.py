@@ -11,6 +11,7 @@ applies them to the physics (process faults) or to the measurement (sensor fault
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +25,7 @@ BEARING_WEAR = "bearing_wear"
 SENSOR_DRIFT = "sensor_drift"
 STUCK_SENSOR = "stuck_sensor"
 INSTRUMENT_FAILURE = "instrument_failure"
+INTERLOCK_FAILURE = "interlock_failure"
 
 PROCESS = "process"
 SENSOR = "sensor"
@@ -44,6 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
     SENSOR_DRIFT: Scenario(SENSOR_DRIFT, SENSOR, 4 * 3600, ("up", "down")),
     STUCK_SENSOR: Scenario(STUCK_SENSOR, SENSOR, 2 * 3600),
     INSTRUMENT_FAILURE: Scenario(INSTRUMENT_FAILURE, SENSOR, 3600, ("high", "low", "dead")),
+    INTERLOCK_FAILURE: Scenario(INTERLOCK_FAILURE, PROCESS, 30 * 60),
 }
 
 SEVERITY_RANGE = (0.1, 5.0)
@@ -58,6 +61,7 @@ NOT_PLACED = "not_placed"
 NO_DETECTOR = "no_detector"
 NO_COOLING = "no_cooling"
 NOT_ROTATING = "not_rotating"
+NO_TRIP = "no_trip"
 NO_TAGS = "no_tags"
 UNKNOWN_TAG = "unknown_tag"
 BAD_MODE = "bad_mode"
@@ -137,6 +141,19 @@ def driven_machine(spec: s.PlantSpec, code: str) -> str:
     return code
 
 
+def trip_tags(spec: s.PlantSpec, code: str) -> tuple[s.Tag | None, s.Tag | None]:
+    """A compressor's discharge-pressure trip: its pressure tag with a high-high limit and the motor
+    current that shows whether it still runs (on the machine or the motor driving it)."""
+    machine = driven_machine(spec, code)
+    if spec.get(machine).type != s.COMPRESSOR:
+        return None, None
+    motors = [link.source for link in spec.links if link.target == machine and link.kind == s.ENERGY]
+    tags = [t for c in (machine, *motors) for t in spec.tags_of(c)]
+    pressure = next((t for t in spec.tags_of(machine) if t.kind == s.PRESSURE and t.hh is not None), None)
+    current = next((t for t in tags if t.kind == s.MOTOR_CURRENT), None)
+    return pressure, current
+
+
 def check(
     spec: s.PlantSpec,
     scenario: str,
@@ -179,6 +196,10 @@ def check(
             return NOT_ROTATING
         if not any(t.kind == s.VIBRATION for t in spec.tags_of(machine)):
             return NOT_ROTATING
+    elif scenario == INTERLOCK_FAILURE:
+        pressure, current = trip_tags(spec, equipment)
+        if pressure is None or current is None:
+            return NO_TRIP
     else:
         if not tags:
             return NO_TAGS
@@ -196,7 +217,7 @@ def resolve(spec: s.PlantSpec, fault: Fault) -> Fault:
     """The fault with its choices made: a bearing fault moves from a motor to the machine it
     drives; a sensor fault picks its transmitter (one with alarm limits, when there is one) and
     its mode from the seed."""
-    if fault.scenario == BEARING_WEAR:
+    if fault.scenario in (BEARING_WEAR, INTERLOCK_FAILURE):
         return replace(fault, equipment=driven_machine(spec, fault.equipment))
     if SCENARIOS[fault.scenario].family != SENSOR:
         return fault
@@ -323,3 +344,28 @@ def failure_mask(stream: int, t_ms: np.ndarray, tau: np.ndarray, duration: float
     chance = 0.4 * np.clip(x / INTERMITTENT_SHARE, 0.0, 1.0) ** 2
     spikes = (x >= 0) & (x < INTERMITTENT_SHARE) & (noise.uniform(stream, t_ms // 1000) < chance)
     return hard | spikes
+
+
+# Interlock failure (联锁拒动): a compressor's outlet is blocked (a valve downstream shut by mistake),
+# its discharge pressure climbs past the high-high trip and the trip does not act — the machine keeps
+# running, its current even rising with the pressure — until the operators stop it by hand at the
+# end of the fault and the pressure falls back. At severity 1 the pressure settles half the H–HH gap
+# beyond HH (the relief valve's set point is above that).
+BLOCKED_TAU_S = 120.0
+BLOCKED_MARGIN = 0.5
+BLOCKED_CURRENT_SHARE = 0.08  # of the rated current, at the blocked-outlet pressure
+
+
+def blocked(tau: np.ndarray, duration: float) -> np.ndarray:
+    """0 → 1: how far the discharge pressure has climbed towards the blocked-outlet pressure."""
+    during = 1.0 - np.exp(-np.maximum(tau, 0.0) / BLOCKED_TAU_S)
+    at_end = 1.0 - math.exp(-duration / BLOCKED_TAU_S)
+    after = at_end * np.exp(-np.maximum(tau - duration, 0.0) / BLOCKED_TAU_S)
+    return np.where(tau < 0, 0.0, np.where(tau <= duration, during, after))
+
+
+def blocked_pressure(tag: s.Tag, severity: float) -> float:
+    """Where the discharge pressure settles with the outlet blocked and the trip failed."""
+    assert tag.hh is not None
+    gap = tag.hh - tag.h if tag.h is not None and tag.h < tag.hh else 0.05 * tag.hh
+    return min(tag.hh + BLOCKED_MARGIN * severity * gap, tag.range_high)

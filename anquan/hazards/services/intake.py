@@ -33,7 +33,7 @@ from anquan.hazards.services._base import (
     _text,
 )
 from anquan.monitoring import kpis
-from anquan.monitoring.choices import JournalKind
+from anquan.monitoring.choices import JournalKind, RuleKind
 from anquan.monitoring.models import AlarmJournal, AlarmOccurrence
 from anquan.org.access import Access, place_of_area
 from anquan.org.models import Area, Site
@@ -234,8 +234,11 @@ def _create(
 
 # --- from an alarm ----------------------------------------------------------------------------------
 def alarm_failure(occurrence: AlarmOccurrence, now: dt.datetime) -> str | None:
-    """Why an alarm shows its control measure failed: "standing" (active more than 24 h),
+    """Why an alarm shows its control measure failed: "control_failed" (an interlock / automated
+    control did not act — every alarm of such a rule, at once), "standing" (active more than 24 h),
     "chattering" (its rule chattered in the last day), or None."""
+    if occurrence.rule.kind == RuleKind.INTERLOCK:
+        return "control_failed"
     returned_ms = kpis.to_ms(occurrence.returned_at) if occurrence.returned_at else None
     if occurrence.cleared_at is None and kpis.is_stale(
         kpis.to_ms(occurrence.raised_at), returned_ms, kpis.to_ms(now)
@@ -257,7 +260,8 @@ def hazard_from_alarm(
     description: str = "",
     now: dt.datetime | None = None,
 ) -> Hazard:
-    """Turn a standing or chattering alarm into a hazard with source 管控措施失效, linked to it."""
+    """Turn a failed interlock's, a standing or a chattering alarm into a hazard with source
+    管控措施失效, linked to it."""
     now = now or timezone.now()
     occurrence = AlarmOccurrence.objects.select_related("area__site", "rule__tag__equipment").get(
         pk=occurrence.pk
@@ -267,7 +271,14 @@ def hazard_from_alarm(
     why = alarm_failure(occurrence, now)
     if why is None:
         raise ValidationError(
-            {"occurrence": [_("只有持续超过 24 小时未恢复的报警或振荡报警才能转为“管控措施失效”隐患。")]}
+            {
+                "occurrence": [
+                    _(
+                        "只有联锁/自动控制失效报警、持续超过 24 小时未恢复的报警或振荡报警"
+                        "才能转为“管控措施失效”隐患。"
+                    )
+                ]
+            }
         )
     linked = Hazard.objects.filter(alarm_occurrence=occurrence).exclude(state=HazardState.REJECTED).first()
     if linked is not None:
@@ -275,7 +286,12 @@ def hazard_from_alarm(
             {"occurrence": [_("该报警已转为隐患 %(number)s。") % {"number": linked.number}]}
         )
     text = _text(description, "description", required=False, limit=MAX_DESCRIPTION)
-    if not text:
+    if not text and why == "control_failed":
+        text = _("联锁“%(name)s”未动作（报警：%(message)s），管控措施失效。") % {
+            "name": occurrence.rule.name,
+            "message": occurrence.message,
+        }
+    elif not text:
         reason = _("持续超过 24 小时未恢复") if why == "standing" else _("频繁振荡")
         text = _("报警“%(message)s”%(reason)s，管控措施失效。") % {
             "message": occurrence.message,

@@ -6,8 +6,8 @@ Rules are data (``RuleSpec``); the engine keeps one small state machine per rule
 (pending on/off delay since, last values, trend windows, …) is a JSON-able dict: ``memory(rule_id)``
 gives it, ``load(spec, memory, active=…)`` takes it back.
 
-Time is data time: a reading is evaluated at its own timestamp; timers (on/off delays, stale data)
-expire on ``tick(now_ms)`` or on the next reading after them, whichever comes first, and always at
+Time is data time: a reading is evaluated at its own timestamp; timers (on/off delays, stale data,
+an interlock's response time) expire on ``tick(now_ms)`` or on the next reading after them, whichever comes first, and always at
 the time they were due, so the outcome does not depend on how often the clock ticks.
 
 The condition of a rule, between two evaluations, is taken to hold as last evaluated (sample and
@@ -43,7 +43,7 @@ class RuleSpec:
     """One rule as the engine needs it (a row of ``AlarmRule`` without Django)."""
 
     id: int
-    kind: str  # limit | rate | deviation | stale | flatline | discrete | compound
+    kind: str  # limit | rate | deviation | stale | flatline | discrete | compound | interlock
     tags: tuple[int, ...]  # the tags it reads; the primary tag first
     params: Mapping[str, Any] = field(default_factory=dict)
     deadband: float = 0.0
@@ -67,6 +67,8 @@ def tags_of(kind: str, tag_id: int | None, params: Mapping[str, Any]) -> tuple[i
         out.append(int(params["reference_tag"]))
     elif kind == "compound":
         out += [int(term["tag"]) for term in params.get("terms", ())]
+    elif kind == "interlock" and params.get("output_tag") is not None:
+        out.append(int(params["output_tag"]))
     return tuple(dict.fromkeys(out))
 
 
@@ -76,6 +78,7 @@ class _Rule:
 
     soft = False  # keeps memory that changes with (almost) every reading: checkpointed, not per change
     multi = False  # reads several tags
+    clocked = False  # has time-driven conditions: ``clock(now)`` on every tick
 
     def __init__(self, spec: RuleSpec, engine: Engine) -> None:
         self.id = spec.id
@@ -344,6 +347,7 @@ class _Stale(_Rule):
     any reading, the clock's first tick counts as the last update."""
 
     soft = True
+    clocked = True
 
     def __init__(self, spec: RuleSpec, engine: Engine) -> None:
         super().__init__(spec, engine)
@@ -493,6 +497,91 @@ class _Compound(_Rule):
                     term.rate = (v1 - v0) * 60000.0 / (t1 - t0) if t1 > t0 else None
 
 
+class _Interlock(_Rule):
+    """An automated control (联锁) that did not act: the demand — the primary (trigger) tag beyond its
+    trip setpoint, ``value cmp setpoint`` — has held for ``response_s`` and the output tag is still
+    not within ``tolerance`` of ``output_value`` (a valve still open, a pump still running).
+
+    The failure begins ``response_s`` after the demand's onset (found by the clock, or by the next
+    reading after it, and placed at that time) and ends when the output reaches its expected state or
+    the demand goes away; the demand gives way by the deadband, as a compound term does. An output
+    with no value yet is not known to be wrong: no failure. The demand's onset is remembered at once
+    (a restart resumes the response time), the last values at checkpoints."""
+
+    soft = True
+    multi = True
+    clocked = True
+
+    def __init__(self, spec: RuleSpec, engine: Engine) -> None:
+        super().__init__(spec, engine)
+        params = spec.params
+        self.primary = spec.tags[0]
+        self.output_tag = int(params["output_tag"])
+        cmp = str(params.get("cmp", ">"))
+        self.compare = _COMPARE.get(cmp, operator.gt)
+        self.setpoint = float(params["setpoint"])
+        self.relax = -self.deadband if cmp in (">", ">=") else self.deadband
+        self.expected = float(params["output_value"])
+        self.tolerance = float(params.get("tolerance", 0.0)) + DISCRETE_TOLERANCE
+        self.response_ms = round(float(params["response_s"]) * 1000)
+        self.value: float | None = None  # the trigger tag's latest value
+        self.output: float | None = None  # the output tag's latest value
+        self.since: int | None = None  # the demand holds since (ms)
+
+    def _failed(self, now: int) -> bool:
+        return (
+            self.since is not None
+            and now - self.since >= self.response_ms
+            and self.output is not None
+            and abs(self.output - self.expected) > self.tolerance
+        )
+
+    def _catch_up(self, now: int, out: list[Transition], *, inclusive: bool) -> None:
+        """The response time ran out after the last evaluation and before ``now``, the output still
+        wrong (as held): the failure began then."""
+        if self.since is None:
+            return
+        due = self.since + self.response_ms
+        if self.t < due and (due <= now if inclusive else due < now) and self._failed(due):
+            self.step(True, True, due, self.value, out)
+
+    def feed(self, tag: int, ts: int, value: float, out: list[Transition]) -> None:
+        self._catch_up(ts, out, inclusive=False)
+        if tag == self.primary:
+            self.value = value
+            held = self.since is not None
+            demand = self.compare(value, self.setpoint + self.relax if held else self.setpoint)
+            if demand != held:
+                self.since = ts if demand else None
+                self._timers_changed()
+        if tag == self.output_tag:
+            self.output = value
+        self._soft_changed()
+        failed = self._failed(ts)
+        if self.on is None and self.off is None and failed == self.active:
+            return
+        self.step(failed, failed, ts, self.value, out)
+
+    def clock(self, now: int, out: list[Transition]) -> None:
+        self._catch_up(now, out, inclusive=True)
+        self.advance(now, out)
+
+    def dump_soft(self) -> dict[str, Any]:
+        memory: dict[str, Any] = {}
+        if self.value is not None:
+            memory["val"] = self.value
+        if self.output is not None:
+            memory["out"] = self.output
+        if self.since is not None:
+            memory["since"] = self.since
+        return memory
+
+    def restore_soft(self, memory: Mapping[str, Any]) -> None:
+        self.value = _float_or_none(memory.get("val"))
+        self.output = _float_or_none(memory.get("out"))
+        self.since = _int_or_none(memory.get("since"))
+
+
 KINDS: dict[str, type[_Rule]] = {
     "limit": _Limit,
     "rate": _Rate,
@@ -501,6 +590,7 @@ KINDS: dict[str, type[_Rule]] = {
     "flatline": _Flatline,
     "discrete": _Discrete,
     "compound": _Compound,
+    "interlock": _Interlock,
 }
 
 
@@ -510,7 +600,8 @@ class Engine:
 
     - ``feed(readings)``: readings of any tags, each tag's in time order; a reading not newer than
       the last one seen for its tag is ignored (a duplicate or a late arrival).
-    - ``tick(now_ms)``: fires on/off delays that ran out and evaluates stale-data rules.
+    - ``tick(now_ms)``: fires on/off delays that ran out and evaluates time-driven rules (stale
+      data, an interlock's response time).
     - ``dirty()``: rules whose memory changed in a way a restart must not lose (a transition, a
       delay starting or cancelled); ``soft()``: rules whose memory changed otherwise (last values,
       trend windows) — worth a periodic checkpoint, not a write per reading.
@@ -545,7 +636,7 @@ class Engine:
             self._by_tag.setdefault(tag, []).append(rule)
             if rule.t > self._seen.get(tag, -(2**62)) and not rule.multi:
                 self._seen[tag] = rule.t
-        if isinstance(rule, _Stale):
+        if rule.clocked:
             self._clocked[spec.id] = rule
         self._sort = self._sort or rule.multi
 

@@ -455,3 +455,115 @@ def test_a_restart_from_memory_continues_exactly(
     got += restarted.feed(readings[cut:])
 
     assert got == expected
+
+
+# --- interlocks (联锁/自动控制失效) ----------------------------------------------------------------
+OUT = 303  # the output (action) tag: a valve position in %
+
+
+def interlock(rule_id: int = 7, **params: Any) -> RuleSpec:
+    """Level > 90 must close the inlet valve (position within 5 % of 0) within 10 s."""
+    p: dict[str, Any] = {
+        "cmp": ">", "setpoint": 90.0, "output_tag": OUT, "output_value": 0.0, "tolerance": 5.0, "response_s": 10,
+    }  # fmt: skip
+    p.update(params)
+    return RuleSpec(id=rule_id, kind="interlock", tags=tags_of("interlock", TAG, p), params=p)
+
+
+def mixed(e: Engine, *rows: tuple[int, int, float]) -> list[tuple[bool, int, float | None]]:
+    return [(t.active, t.ts, t.value) for t in e.feed(list(rows))]
+
+
+def test_an_interlock_reads_its_trigger_then_its_output_tag() -> None:
+    assert interlock().tags == (TAG, OUT)
+
+
+def test_an_interlock_fails_when_the_output_is_still_wrong_after_the_response_time() -> None:
+    e = engine(interlock())
+
+    # the valve stands open at 80 %; the level crosses 90 at 1 s and the valve does not move
+    assert mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0), (OUT, 5 * S, 80.0), (TAG, 6 * S, 93.0)) == []
+    assert ticks(e, 10 * S + 999) == []
+    assert ticks(e, 11 * S) == [(True, 11 * S, 93.0)]  # demand held 10 s: failed then
+    assert e.active(7)
+
+
+def test_an_interlock_whose_output_follows_never_alarms() -> None:
+    e = engine(interlock())
+
+    assert mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0), (OUT, 8 * S, 4.0), (TAG, 9 * S, 95.0)) == []
+    assert ticks(e, 11 * S, 60 * S) == []
+    assert mixed(e, (TAG, 61 * S, 96.0), (OUT, 62 * S, 0.0)) == []
+    assert not e.active(7)
+
+
+def test_an_interlock_does_not_alarm_before_its_output_is_known_or_without_demand() -> None:
+    e = engine(interlock())
+
+    assert mixed(e, (TAG, 1 * S, 92.0)) == []
+    assert ticks(e, 30 * S) == []  # no output reading yet: not known to be wrong
+    other = engine(interlock())
+    assert mixed(other, (OUT, 0, 80.0), (TAG, 1 * S, 89.0), (TAG, 20 * S, 90.0)) == []  # 90 is not > 90
+    assert ticks(other, 60 * S) == []
+
+
+def test_a_reading_after_the_response_time_places_the_failure_at_its_due_time() -> None:
+    e = engine(interlock())
+
+    # no tick at all: the next reading finds the response time ran out at 11 s
+    assert mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0), (TAG, 20 * S, 94.0)) == [
+        (True, 11 * S, 92.0),
+    ]
+
+
+def test_a_failed_interlock_returns_when_the_output_acts_late() -> None:
+    e = engine(interlock())
+    mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0))
+    ticks(e, 11 * S)
+
+    assert mixed(e, (OUT, 30 * S, 20.0)) == []  # closing, not closed yet
+    assert mixed(e, (OUT, 40 * S, 5.0)) == [(False, 40 * S, 92.0)]
+
+
+def test_a_failed_interlock_returns_when_the_demand_goes_away_beyond_the_deadband() -> None:
+    spec = RuleSpec(id=7, kind="interlock", tags=(TAG, OUT), params=interlock().params, deadband=2.0)
+    e = engine(spec)
+    mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0))
+    ticks(e, 11 * S)
+
+    assert mixed(e, (TAG, 20 * S, 88.5)) == []  # within the deadband: the demand still holds
+    assert mixed(e, (TAG, 30 * S, 87.9)) == [(False, 30 * S, 87.9)]
+    # a new demand starts its response time afresh
+    assert mixed(e, (TAG, 40 * S, 91.0)) == []
+    assert ticks(e, 49 * S) == []
+    assert ticks(e, 50 * S) == [(True, 50 * S, 91.0)]
+
+
+def test_a_low_trip_interlock_compares_below_its_setpoint() -> None:
+    # header flow < 250 must start the standby pump: its motor current within 60 A of 205 A
+    e = engine(interlock(cmp="<", setpoint=250.0, output_value=205.0, tolerance=60.0, response_s=30))
+
+    assert mixed(e, (OUT, 0, 0.0), (TAG, 1 * S, 240.0)) == []
+    assert mixed(e, (OUT, 20 * S, 180.0)) == []  # the standby pump started within 30 s
+    assert ticks(e, 60 * S) == []
+    assert mixed(e, (OUT, 70 * S, 0.0)) == [(True, 70 * S, 240.0)]  # and tripped while still needed
+
+
+def test_an_interlock_remembers_its_demand_across_a_restart() -> None:
+    spec = interlock()
+    e = engine(spec)
+    mixed(e, (OUT, 0, 80.0), (TAG, 1 * S, 92.0))
+
+    assert 7 in e.dirty()  # the demand's onset is written at once, not at the next checkpoint
+    memory = json.loads(json.dumps(e.memory(7)))
+    assert memory == {"v": 1, "active": False, "val": 92.0, "out": 80.0, "since": 1 * S}
+
+    restarted = Engine()
+    restarted.load(spec, memory)
+    assert ticks(restarted, 10 * S) == []
+    assert ticks(restarted, 11 * S) == [(True, 11 * S, 92.0)]
+    # and back from an active state: the output acting returns it
+    again = Engine()
+    again.load(spec, json.loads(json.dumps(restarted.memory(7))))
+    assert again.active(7)
+    assert mixed(again, (OUT, 20 * S, 0.0)) == [(False, 20 * S, 92.0)]

@@ -263,8 +263,8 @@ def _occurrence_page(
             "work_orders": list(workorder_selectors.of_origin(user, OriginKind.ALARM, occ.pk)),
             "may_open_work_order": may_operate and access.covers(WORKORDER_MANAGE, place_of_area(occ.area)),
             "work_order_form": work_order_form or FollowUpForm(),
-            # a standing or chattering alarm may become a hazard (管控措施失效); the hazards page says
-            # whether this one qualifies
+            # a failed interlock's, a standing or a chattering alarm may become a hazard (管控措施失效);
+            # the hazards page says whether this one qualifies
             "may_report_hazard": access.covers(HAZARD_REPORT, place_of_area(occ.area)),
         },
         status=status,

@@ -84,6 +84,7 @@ CONDITIONS = [
     ("rising", _("上升速率超过（每分钟）")),
     ("falling", _("下降速率超过（每分钟）")),
 ]
+COMPARISONS = [(">", ">"), (">=", "≥"), ("<", "<"), ("<=", "≤")]
 # The form fields of each kind's params: field name -> params key.
 KIND_FIELDS: dict[str, dict[str, str]] = {
     RuleKind.LIMIT: {"limit_level": "level", "limit_value": "value"},
@@ -101,6 +102,14 @@ KIND_FIELDS: dict[str, dict[str, str]] = {
     RuleKind.FLATLINE: {"flatline_seconds": "seconds", "flatline_tolerance": "tolerance"},
     RuleKind.DISCRETE: {"discrete_alarm_value": "alarm_value"},
     RuleKind.COMPOUND: {"compound_op": "op"},
+    RuleKind.INTERLOCK: {
+        "interlock_cmp": "cmp",
+        "interlock_setpoint": "setpoint",
+        "interlock_output_tag": "output_tag",
+        "interlock_output_value": "output_value",
+        "interlock_tolerance": "tolerance",
+        "interlock_response_s": "response_s",
+    },
 }
 
 
@@ -115,7 +124,10 @@ class RuleForm(ServiceForm):
 
     area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), empty_label=None)
     tag = forms.ModelChoiceField(
-        label=_("测点"), queryset=SensorTag.objects.none(), required=False, help_text=_("组合条件可不指定")
+        label=_("测点"),
+        queryset=SensorTag.objects.none(),
+        required=False,
+        help_text=_("组合条件可不指定；联锁为触发测点"),
     )
     kind = forms.ChoiceField(label=_("类型"), choices=[(k.value, k.label) for k in CONFIGURABLE_KINDS])
     name = forms.CharField(label=_("名称"), max_length=160)
@@ -157,6 +169,28 @@ class RuleForm(ServiceForm):
     discrete_alarm_value = _number(_("报警状态值"))
     # compound
     compound_op = forms.ChoiceField(label=_("条件组合"), choices=OPS, required=False, initial="and")
+    # interlock: the trigger tag (``tag``) beyond the setpoint must make the output reach its value
+    interlock_cmp = forms.ChoiceField(
+        label=_("触发条件"),
+        choices=COMPARISONS,
+        required=False,
+        initial=">",
+        help_text=_("触发测点与设定值比较"),
+    )
+    interlock_setpoint = _number(_("联锁设定值"))
+    interlock_output_tag = forms.ModelChoiceField(
+        label=_("动作反馈测点"),
+        queryset=SensorTag.objects.none(),
+        required=False,
+        help_text=_("如阀位、泵运行状态或电机电流"),
+    )
+    interlock_output_value = _number(_("动作后的期望值"), help_text=_("如阀位 0 %、电机电流 0 A"))
+    interlock_tolerance = _number(
+        _("容差"), min_value=0, help_text=_("反馈值与期望值相差不超过此值即视为已动作")
+    )
+    interlock_response_s = forms.IntegerField(
+        label=_("响应时间（秒）"), required=False, min_value=1, help_text=_("触发后超过此时间仍未动作即报警")
+    )
 
     def __init__(
         self,
@@ -172,7 +206,7 @@ class RuleForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = areas  # type: ignore[attr-defined]
         labelled = tags.select_related("equipment").order_by("tag")
-        for name in ("tag", "deviation_reference_tag"):
+        for name in ("tag", "deviation_reference_tag", "interlock_output_tag"):
             field = self.fields[name]
             field.queryset = labelled  # type: ignore[attr-defined]
             field.label_from_instance = _tag_label  # type: ignore[attr-defined]
@@ -198,6 +232,7 @@ class RuleForm(ServiceForm):
                         "flatline_",
                         "discrete_",
                         "compound_",
+                        "interlock_",
                         "term_",
                     )
                 ):

@@ -267,7 +267,63 @@ def test_each_scenario_applies_to_the_equipment_it_was_made_for(spec: s.PlantSpe
     assert sc.applicable(spec, sc.BEARING_WEAR) == [
         "C-402", "M-201", "M-202", "M-203", "M-204", "P-201", "P-202", "P-203", "P-204", "P-502", "P-503",
     ]  # fmt: skip
+    assert sc.applicable(spec, sc.INTERLOCK_FAILURE) == ["C-402"]
+    assert check(spec, sc.INTERLOCK_FAILURE, "P-201") == sc.NO_TRIP  # a centrifugal pump cannot overpressure
     with_tags = sorted({t.equipment for t in spec.tags})
     assert sc.applicable(spec, sc.STUCK_SENSOR) == with_tags
     with pytest.raises(ValueError, match="not_hydrogen"):
         Plant(spec).add_fault(Fault(sc.H2_LEAK, "T-101", SUMMER, 600))
+
+
+def test_an_interlock_failure_overpressures_the_compressor_which_keeps_running(spec: s.PlantSpec) -> None:
+    plant, fault, truth = play(spec, Fault(sc.INTERLOCK_FAILURE, "C-402", MORNING, 1800))
+    by_tag = rows(truth)
+
+    assert set(by_tag) == {"PI-402", "II-402"}
+    pressure, current = by_tag["PI-402"], by_tag["II-402"]
+    assert (pressure["direction"], current["direction"]) == ("up", "up")
+    assert pressure["crossings"]["hh"] is not None  # the trip point is passed …
+    assert 4.45 < pressure["peak"] <= 4.55  # … towards HH + half the H–HH gap
+    _, amps = published(plant, "II-402", fault.start_ms, fault.end_ms)
+    assert amps.min() > 9.0  # … and the machine runs on: its current never falls to its L limit
+    assert truth["first_crossing"]["tag"] == "PI-402"
+    # stopped by hand at the end: after twenty minutes the data is the normal day's again
+    later = np.arange(fault.end_ms + 20 * 60_000, fault.end_ms + 30 * 60_000, 2000)
+    assert np.allclose(
+        plant.sample(later, ["PI-402"])["PI-402"], Plant(spec).sample(later, ["PI-402"])["PI-402"], atol=0.01
+    )
+
+
+def test_the_demo_interlock_rule_alarms_on_the_simulated_failure_only(spec: s.PlantSpec) -> None:
+    from anquan.demo.site import RULES
+    from anquan.monitoring.alarms.engine import Engine, RuleSpec, tags_of
+
+    demo = next(r for r in RULES if r.kind == "interlock")
+    ids = {t.code: n for n, t in enumerate(spec.tags, start=1)}
+    params = {**demo.params, "output_tag": ids[demo.params["output_tag"]]}
+    assert demo.tag is not None
+    tags = tags_of("interlock", ids[demo.tag], params)
+    rule = RuleSpec(id=1, kind="interlock", tags=tags, params=params, deadband=demo.deadband)
+    codes = [demo.tag, demo.params["output_tag"]]
+
+    def transitions(plant: Plant, start: int, end: int) -> list[tuple[bool, int]]:
+        engine = Engine()
+        engine.load(rule)
+        readings = []
+        for code in codes:
+            times, values = published(plant, code, start, end)
+            readings += [(ids[code], int(t), float(v)) for t, v in zip(times, values, strict=True)]
+        readings.sort(key=lambda r: r[1])
+        return [(t.active, t.ts) for t in engine.feed(readings)]
+
+    plant = Plant(spec)
+    fault = plant.add_fault(Fault(sc.INTERLOCK_FAILURE, "C-402", MORNING, 1800))
+    trip = rows(ground_truth(plant, fault))["PI-402"]["crossings"]["hh"]
+    assert trip is not None
+    # failed 10 s after the pressure reached the trip point (it stays within the deadband above),
+    # the machine running all along
+    failed = transitions(plant, MORNING - 600_000, fault.end_ms + 20 * 60_000)
+    assert failed[0] == (True, trip + 10_000)
+    # stopped by hand at the end: the pressure falls below the deadband and the alarm returns once
+    assert [active for active, _ in failed] == [True, False] and failed[1][1] > fault.end_ms
+    assert transitions(Plant(spec), MORNING - 600_000, fault.end_ms) == []  # a normal morning: no demand
