@@ -238,7 +238,7 @@ def _hazards(
     out.append(hazards.verify(officer, hazard, note="确认松动，待评估。", now=ago(1.8)))
     # Just reported: a worker's and a contractor's; and a duplicate, rejected.
     first = report(REPORTER, 0.3, "罐区防火堤排水阀未关闭，雨水排放后未复位。", seed=20, area="tank-farm",
-                   category=HazardCategory.MANAGEMENT, tint=(120, 120, 130))  # fmt: skip
+                   category=HazardCategory.SAFETY, tint=(120, 120, 130))  # fmt: skip
     out.append(first)
     out.append(
         report(
@@ -251,7 +251,7 @@ def _hazards(
         )
     )
     duplicate = report("luobin", 0.25, "防火堤排水阀开着没关。", seed=20, area="tank-farm",
-                       category=HazardCategory.MANAGEMENT, tint=(120, 120, 130))  # fmt: skip
+                       category=HazardCategory.SAFETY, tint=(120, 120, 130))  # fmt: skip
     out.append(
         hazards.reject(officer, duplicate, "与林涛上报的同一问题重复。", duplicate_of=first, now=ago(0.1))
     )

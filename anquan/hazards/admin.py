@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from anquan.hazards.models import Hazard, HazardStep, MajorHazardPlan
+from anquan.hazards.models import Hazard, HazardStep, MajorHazardPlan, RiskMatrix
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +56,11 @@ class HazardAdmin(ReadOnlyAdmin):
 class MajorHazardPlanAdmin(ReadOnlyAdmin):
     list_display = ("hazard", "status", "submitted_by", "submitted_at", "approved_by", "approved_at")
     list_filter = ("status",)
+
+
+@admin.register(RiskMatrix)
+class RiskMatrixAdmin(ReadOnlyAdmin):
+    """Changed on the hazards' risk matrix page (``services.set_risk_matrix``: checked and audited)."""
+
+    list_display = ("site", "method", "updated_at")
+    list_filter = ("method",)

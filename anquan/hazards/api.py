@@ -26,6 +26,7 @@ from ninja.responses import Status
 
 from anquan.hazards import reports, selectors, services
 from anquan.hazards.choices import (
+    GradingMethod,
     HazardCategory,
     HazardGrade,
     HazardSource,
@@ -34,7 +35,7 @@ from anquan.hazards.choices import (
     RiskColour,
 )
 from anquan.hazards.grading import national_codes
-from anquan.hazards.models import DuplicateCandidate, Hazard, HazardStep, MajorHazardPlan
+from anquan.hazards.models import DuplicateCandidate, Hazard, HazardStep, MajorHazardPlan, RiskMatrix
 from anquan.monitoring import selectors as monitoring_selectors
 from anquan.org.access import Access
 from anquan.org.api import Id, doc, pick, require, viewer
@@ -49,9 +50,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- schemas ------------------------------------------------------------------------------------
 class NationalOut(Schema):
+    """The national dual-prevention interface's codes (None: no such value yet)."""
+
     hazard_level: str | None
     manage_type: str | None
     state: str | None
+    danger_src: str | None
+    hazard_danger_type: str | None
 
 
 class HazardOut(Schema):
@@ -73,6 +78,10 @@ class HazardOut(Schema):
     lec_e: float | None
     lec_c: float | None
     lec_d: float | None
+    ls_l: int | None
+    ls_s: int | None
+    ls_r: int | None
+    grading_method: str
     manage_type: str
     report_upward: bool
     reporter_id: int
@@ -245,8 +254,27 @@ class GradeIn(Schema):
     lec_l: float | None = None
     lec_e: float | None = None
     lec_c: float | None = None
-    risk_colour: RiskColour | None = None
+    ls_l: int | None = None
+    ls_s: int | None = None
     note: str = Field("", max_length=services.MAX_NOTE)
+
+
+class RiskMatrixIn(Schema):
+    method: GradingMethod
+    likelihood: list[str] = Field(..., description="可能性 L 各级说明，第 1 级在前")
+    severity: list[str] = Field(..., description="严重性 S 各级说明，第 1 级在前")
+    cells: list[list[str]] = Field(..., description="cells[L-1][S-1]：每格的风险颜色 red/orange/yellow/blue")
+
+
+class RiskMatrixOut(Schema):
+    site_id: int
+    site_name: str
+    method: GradingMethod
+    likelihood: list[str]
+    severity: list[str]
+    cells: list[list[str]]
+    stored: bool  # false: the site has not set one, these are the defaults
+    updated_at: dt.datetime | None
 
 
 class PlanIn(Schema):
@@ -423,6 +451,60 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _matrix_out(config: RiskMatrix) -> dict[str, Any]:
+    return {
+        "site_id": config.site_id,
+        "site_name": config.site.name,
+        "method": config.method,
+        "likelihood": list(config.likelihood),
+        "severity": list(config.severity),
+        "cells": [list(row) for row in config.cells],
+        "stored": config.pk is not None,
+        "updated_at": config.updated_at if config.pk is not None else None,
+    }
+
+
+@router.get(
+    "/risk-matrix/{int:site_id}",
+    response=RiskMatrixOut,
+    summary=doc(gettext_lazy("场所的风险评估方法和风险矩阵")),
+    description=doc(
+        gettext_lazy("本场所内有隐患管理权限即可查看；未设置时为 LEC 法和默认的 5×5 矩阵（stored=false）。")
+    ),
+    operation_id="hazards_risk_matrix",
+)
+def get_risk_matrix(request: HttpRequest, site_id: int) -> dict[str, Any]:
+    user = require(request, HAZARD_MANAGE)
+    site = get_object_or_404(selectors.grading_sites(user), pk=site_id)
+    return _matrix_out(selectors.risk_matrix(site))
+
+
+@router.put(
+    "/risk-matrix/{int:site_id}",
+    response=RiskMatrixOut,
+    summary=doc(gettext_lazy("设置场所的风险评估方法和风险矩阵")),
+    description=doc(
+        gettext_lazy(
+            "须有全场所的隐患管理权限。L、S 各 3 ~ 10 级；cells 为 L 级数 × S 级数，每格红、橙、黄、蓝之一。"
+            "已评估的隐患保留评估时的数值和颜色。"
+        )
+    ),
+    operation_id="hazards_risk_matrix_set",
+)
+def put_risk_matrix(request: HttpRequest, site_id: int, payload: RiskMatrixIn) -> dict[str, Any]:
+    user = require(request, HAZARD_MANAGE)
+    site = get_object_or_404(selectors.grading_sites(user), pk=site_id)
+    config = services.set_risk_matrix(
+        user,
+        site,
+        method=payload.method,
+        likelihood=payload.likelihood,
+        severity=payload.severity,
+        cells=payload.cells,
+    )
+    return _matrix_out(config)
+
+
 @router.get(
     "/{int:hazard_id}",
     response=HazardDetailOut,
@@ -528,7 +610,12 @@ def reject(request: HttpRequest, hazard_id: int, payload: RejectIn) -> Hazard:
     "/{int:hazard_id}/grade",
     response=HazardDetailOut,
     summary=doc(gettext_lazy("评估分级")),
-    description=doc(gettext_lazy("填写 LEC 三项（D = L×E×C 决定风险颜色），或不填 LEC 直接选择风险颜色。")),
+    description=doc(
+        gettext_lazy(
+            "按场所的评估方法：LEC 法填写 lec_l、lec_e、lec_c（D = L×E×C 决定风险颜色）；风险矩阵法填写"
+            " ls_l、ls_s（R = L×S，颜色取矩阵中该格）。"
+        )
+    ),
     operation_id="hazards_grade",
 )
 def grade(request: HttpRequest, hazard_id: int, payload: GradeIn) -> Hazard:
@@ -543,7 +630,8 @@ def grade(request: HttpRequest, hazard_id: int, payload: GradeIn) -> Hazard:
             lec_l=payload.lec_l,
             lec_e=payload.lec_e,
             lec_c=payload.lec_c,
-            risk_colour=payload.risk_colour or "",
+            ls_l=payload.ls_l,
+            ls_s=payload.ls_s,
             note=payload.note,
         )
     )

@@ -24,35 +24,46 @@ FINAL_STATES = (HazardState.REJECTED, HazardState.CLOSED)
 
 
 class HazardSource(models.TextChoices):
-    """Where the hazard was found (the kinds of checks in PRODUCT.md)."""
+    """Where the hazard was found (the kinds of checks in PRODUCT.md), in the order and with the
+    labels of the national interface's 隐患来源 ``dangerSrc`` (1 … 10, ``grading.NATIONAL_SOURCE``)."""
 
     DAILY = "daily", _("日常排查")
-    COMPREHENSIVE = "comprehensive", _("综合排查")
-    SPECIALIST = "specialist", _("专项排查")
+    COMPREHENSIVE = "comprehensive", _("综合性排查")
+    SPECIALIST = "specialist", _("专业性排查")
     SEASONAL = "seasonal", _("季节性排查")
-    PRE_HOLIDAY = "pre_holiday", _("节假日前排查")
+    PRE_HOLIDAY = "pre_holiday", _("重点时段及节假日前排查")
     ACCIDENT_ANALOGY = "accident_analogy", _("事故类比排查")
-    PRE_RESTART = "pre_restart", _("复产前排查")
-    EXTERNAL_EXPERT = "external_expert", _("外部专家诊断")
+    PRE_RESTART = "pre_restart", _("复产复工前排查")
+    EXTERNAL_EXPERT = "external_expert", _("外聘专家诊断式排查")
     CONTROL_FAILED = "control_failed", _("管控措施失效")
     OTHER = "other", _("其他")
 
 
 class HazardCategory(models.TextChoices):
-    """The reporter's suggested category (the verifier may see it differently)."""
+    """The hazard's type: the national interface's 隐患类型 ``hazardDangerType`` (1 … 8, in this
+    order, ``grading.NATIONAL_HAZARD_TYPE``). The reporter suggests it; the verifier may see it
+    differently."""
 
-    EQUIPMENT = "equipment", _("设备设施")
-    BEHAVIOUR = "behaviour", _("人的不安全行为")
-    ENVIRONMENT = "environment", _("作业环境")
-    MANAGEMENT = "management", _("安全管理")
-    FIRE = "fire", _("消防安全")
-    ELECTRICAL = "electrical", _("电气安全")
+    SAFETY = "safety", _("安全")
+    PROCESS = "process", _("工艺")
+    ELECTRICAL = "electrical", _("电气")
+    INSTRUMENT = "instrument", _("仪表")
+    FIRE = "fire", _("消防")
+    LAYOUT = "layout", _("总图")
+    EQUIPMENT = "equipment", _("设备")
     OTHER = "other", _("其他")
 
 
 class HazardGrade(models.TextChoices):
     GENERAL = "general", _("一般隐患")
     MAJOR = "major", _("重大隐患")
+
+
+class GradingMethod(models.TextChoices):
+    """How a site grades the risk of a hazard (PRODUCT.md: LEC or a configurable LS matrix)."""
+
+    LEC = "lec", _("LEC 法（D = L×E×C）")
+    LS = "ls", _("风险矩阵法（R = L×S）")
 
 
 class RiskColour(models.TextChoices):

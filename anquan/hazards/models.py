@@ -1,10 +1,11 @@
 """Hazards (隐患) and their closed loop: report → verify → grade → rectify → accept → close.
 
 A ``Hazard`` is reported by anyone on site (photos, voice, video as attachments), verified or
-rejected, graded (一般/重大, LEC risk colour, 即查即改/限期整改), assigned for rectification, rectified
+rejected, graded (一般/重大, risk colour by LEC or the site's LS matrix, 即查即改/限期整改), assigned for rectification, rectified
 with evidence, accepted by someone else and closed (销号). Every step is a ``HazardStep`` on its
 timeline; a major hazard also has a ``MajorHazardPlan`` (six elements) with its approval. Likely
-duplicates found at report time are kept as ``DuplicateCandidate``s for the verifier.
+duplicates found at report time are kept as ``DuplicateCandidate``s for the verifier. A site's
+grading method and LS matrix are its ``RiskMatrix``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from anquan.hazards import grading
 from anquan.hazards.choices import (
+    GradingMethod,
     HazardCategory,
     HazardGrade,
     HazardSource,
@@ -43,7 +46,7 @@ class Hazard(TimeStampedModel):
     )
     number = models.CharField(_("隐患编号"), max_length=32)
     description = models.TextField(_("隐患描述"))
-    category = models.CharField(_("建议类别"), max_length=20, choices=HazardCategory.choices)
+    category = models.CharField(_("隐患类型"), max_length=20, choices=HazardCategory.choices)
     source = models.CharField(_("隐患来源"), max_length=20, choices=HazardSource.choices)
     state = models.CharField(
         _("状态"), max_length=24, choices=HazardState.choices, default=HazardState.REPORTED
@@ -86,6 +89,10 @@ class Hazard(TimeStampedModel):
     lec_e = models.FloatField(_("E（暴露频率）"), null=True, blank=True)
     lec_c = models.FloatField(_("C（后果）"), null=True, blank=True)
     lec_d = models.FloatField(_("D（风险值）"), null=True, blank=True)
+    # LS (风险矩阵法): the values it was graded with; a later change of the matrix leaves them
+    ls_l = models.PositiveSmallIntegerField(_("L（可能性等级）"), null=True, blank=True)
+    ls_s = models.PositiveSmallIntegerField(_("S（严重性等级）"), null=True, blank=True)
+    ls_r = models.PositiveSmallIntegerField(_("R（风险值）"), null=True, blank=True)
     manage_type = models.CharField(_("治理类型"), max_length=10, choices=ManageType.choices, blank=True)
     report_upward = models.BooleanField(_("须向上级报告"), default=False)
     graded_by = models.ForeignKey(
@@ -142,6 +149,15 @@ class Hazard(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.state not in (HazardState.REJECTED, HazardState.CLOSED)
+
+    @property
+    def grading_method(self) -> str:
+        """How it was graded: LS, LEC, or "" (not graded, or graded before a method was required)."""
+        if self.ls_r is not None:
+            return GradingMethod.LS
+        if self.lec_d is not None:
+            return GradingMethod.LEC
+        return ""
 
     @property
     def title(self) -> str:
@@ -229,3 +245,34 @@ class MajorHazardPlan(TimeStampedModel):
 
     def audit_site_id(self) -> int:
         return self.hazard.site_id
+
+
+class RiskMatrix(TimeStampedModel):
+    """A site's grading method (LEC or LS) and its LS matrix (风险矩阵). No row: LEC, and the
+    default 5 × 5 matrix (``grading.default_matrix``). Changed only by ``services.set_risk_matrix``."""
+
+    site = models.OneToOneField(
+        "org.Site", on_delete=models.CASCADE, related_name="hazard_risk_matrix", verbose_name=_("场所")
+    )
+    method = models.CharField(
+        _("评估方法"), max_length=8, choices=GradingMethod.choices, default=GradingMethod.LEC
+    )
+    likelihood = models.JSONField(_("可能性 L 各级说明"), default=list)  # ["极不可能", …], level 1 first
+    severity = models.JSONField(_("严重性 S 各级说明"), default=list)  # ["轻微", …], level 1 first
+    cells = models.JSONField(_("各格颜色"), default=list)  # cells[l - 1][s - 1]: a RiskColour
+
+    class Meta:
+        verbose_name = _("风险矩阵")
+        verbose_name_plural = _("风险矩阵")
+
+    def __str__(self) -> str:
+        return gettext("%(site)s 风险矩阵") % {"site": self.site}
+
+    def audit_site_id(self) -> int:
+        return self.site_id
+
+    @property
+    def matrix(self) -> grading.Matrix:
+        return grading.Matrix(
+            tuple(self.likelihood), tuple(self.severity), tuple(tuple(row) for row in self.cells)
+        )

@@ -168,12 +168,13 @@ def columns() -> list[tuple[str, Any, int]]:
         (_("区域"), lambda h: h.area.name, 12),
         (_("设备"), lambda h: f"{h.equipment.code} {h.equipment.name}" if h.equipment else "", 18),
         (_("隐患描述"), lambda h: h.description, 40),
-        (_("建议类别"), display("category"), 12),
+        (_("隐患类型"), display("category"), 12),
         (_("隐患来源"), display("source"), 14),
         (_("状态"), display("state"), 10),
         (_("隐患等级"), display("grade"), 10),
         (_("风险颜色"), display("risk_colour"), 14),
         (_("D（风险值）"), lambda h: h.lec_d, 10),
+        (_("R（风险值）"), lambda h: h.ls_r, 10),
         (_("治理类型"), display("manage_type"), 10),
         (_("整改责任人"), lambda h: str(h.responsible) if h.responsible else "", 12),
         (_("整改措施"), lambda h: h.measures, 30),
@@ -188,6 +189,8 @@ def columns() -> list[tuple[str, Any, int]]:
         (_("国家接口-隐患级别"), lambda h: national_codes(h)["hazard_level"] or "", 12),
         (_("国家接口-治理类型"), lambda h: national_codes(h)["manage_type"] or "", 12),
         (_("国家接口-隐患状态"), lambda h: national_codes(h)["state"] or "", 12),
+        (_("国家接口-隐患来源"), lambda h: national_codes(h)["danger_src"] or "", 12),
+        (_("国家接口-隐患类型"), lambda h: national_codes(h)["hazard_danger_type"] or "", 12),
     ]
 
 

@@ -12,18 +12,21 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
-from anquan.hazards.choices import FINAL_STATES, HazardState
-from anquan.hazards.models import Hazard, HazardStep
+from anquan.hazards import grading
+from anquan.hazards.choices import FINAL_STATES, GradingMethod, HazardState
+from anquan.hazards.models import Hazard, HazardStep, RiskMatrix
 from anquan.monitoring.alarms.escalation import recipients
 from anquan.org.access import Access, Paths
 from anquan.org.choices import Role
-from anquan.org.models import Area
-from anquan.org.roles import HAZARD_REPORT, HAZARD_VIEW, capabilities
+from anquan.org.models import Area, Site
+from anquan.org.roles import HAZARD_MANAGE, HAZARD_REPORT, HAZARD_VIEW, capabilities
 from anquan.plant.models import Equipment
 from anquan.platform.attachments.models import Attachment
 
 HAZARD_PATHS = Paths(site="site", area="area")
 AREA_PATHS = Paths(site="site", area="pk")
+# A site as a whole: only an enterprise- or site-level grant reaches it (an area's does not).
+SITE_PATHS = Paths(enterprise="enterprise", site="pk")
 EQUIPMENT_PATHS = Paths(site="area__site", area="area")
 
 
@@ -87,3 +90,33 @@ def people_with(capability: str, area: Area) -> set[int]:
 
 def people_with_role(role: str, area: Area) -> set[int]:
     return set(recipients(role, area))
+
+
+# --- grading configuration ------------------------------------------------------------------------
+def risk_matrix(site: Site) -> RiskMatrix:
+    """The site's grading method and LS matrix: its stored one, or (unsaved) LEC with the default
+    5 × 5 matrix."""
+    stored = RiskMatrix.objects.filter(site=site).first()
+    if stored is not None:
+        return stored
+    default = grading.default_matrix()
+    return RiskMatrix(
+        site=site,
+        method=GradingMethod.LEC,
+        likelihood=list(default.likelihood),
+        severity=list(default.severity),
+        cells=[list(row) for row in default.cells],
+    )
+
+
+def grading_sites(viewer: Any) -> QuerySet[Site]:
+    """The sites where ``viewer`` grades hazards anywhere (``hazards.manage`` in some part of it)."""
+    ids = Access.of(viewer).site_ids(HAZARD_MANAGE)
+    qs = Site.objects.order_by("name", "pk")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def configurable_sites(viewer: Any) -> QuerySet[Site]:
+    """The sites whose grading method and matrix ``viewer`` may change (``hazards.manage`` over the
+    whole site)."""
+    return Access.of(viewer).filter(Site.objects.order_by("name", "pk"), HAZARD_MANAGE, SITE_PATHS)

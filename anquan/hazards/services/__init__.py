@@ -4,6 +4,7 @@ accept → close, alarms turned into hazards, and the deadline reminders and esc
 Each use case owns its transaction, checks who may do it, writes the audit trail and the hazard's
 timeline, and publishes its event after commit:
 
+- set a site's grading method and LS matrix: ``hazards.manage`` over the whole site.
 - report: ``hazards.report`` at the place; verify, reject, grade, submit a major plan, assign and
   close: ``hazards.manage``; rectify: the assigned responsible person only; accept:
   ``hazards.accept`` and never the rectifier; approve a major hazard's plan:
@@ -24,6 +25,7 @@ from anquan.hazards.services._base import (
 )
 from anquan.hazards.services.deadlines import run_deadlines
 from anquan.hazards.services.intake import alarm_failure, hazard_from_alarm, report_hazard
+from anquan.hazards.services.matrix import set_risk_matrix
 from anquan.hazards.services.orders import open_work_order, work_order_priority
 from anquan.hazards.services.steps import (
     PLAN_FIELDS,
@@ -64,6 +66,7 @@ __all__ = [
     "reject",
     "report_hazard",
     "run_deadlines",
+    "set_risk_matrix",
     "submit_plan",
     "verify",
     "work_order_priority",

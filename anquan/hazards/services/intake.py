@@ -304,7 +304,9 @@ def hazard_from_alarm(
         area=occurrence.area,
         equipment=equipment,
         description=text,
-        category=HazardCategory.EQUIPMENT,
+        # A control that did not act is an instrument (仪表) matter; an alarm left standing or
+        # chattering is a process (工艺) deviation the measures did not bring back.
+        category=HazardCategory.INSTRUMENT if why == "control_failed" else HazardCategory.PROCESS,
         source=HazardSource.CONTROL_FAILED,
         files=(),
         client_uid=None,

@@ -12,14 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anquan.hazards import events, grading
+from anquan.hazards import events, grading, selectors
 from anquan.hazards.choices import (
+    GradingMethod,
     HazardGrade,
     HazardState,
     ManageType,
     PlanStatus,
     RejectKind,
-    RiskColour,
     StepKind,
 )
 from anquan.hazards.models import Hazard, MajorHazardPlan
@@ -113,6 +113,24 @@ def _factor(value: Any, allowed: Sequence[float], field: str, errors: dict[str, 
     return number
 
 
+def _level(value: Any, top: int, field: str, errors: dict[str, list[str]]) -> int | None:
+    """A level of the LS matrix, 1 … ``top``."""
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not 1 <= number <= top:
+        errors[field] = [_("请选择 1 ~ %(n)d 级。") % {"n": top}]
+        return None
+    return number
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "")
+
+
 def grade(
     actor: Any,
     hazard: Hazard,
@@ -122,12 +140,14 @@ def grade(
     lec_l: Any = None,
     lec_e: Any = None,
     lec_c: Any = None,
-    risk_colour: str = "",
+    ls_l: Any = None,
+    ls_s: Any = None,
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Hazard:
-    """Grade a verified hazard: 一般/重大, 即查即改/限期整改, and its risk colour — from LEC
-    (D = L×E×C and the colour bands) or, without LEC, chosen by the assessor (the site's matrix)."""
+    """Grade a verified hazard: 一般/重大, 即查即改/限期整改, and its risk colour by the site's
+    method — LEC (L, E, C required; D = L×E×C and the colour bands) or the site's LS matrix (L, S
+    required; R = L×S and the colour of that cell). The other method's factors are refused."""
     note = _text(note, "note", required=False, limit=MAX_NOTE)
     _require(actor, HAZARD_MANAGE, hazard)
     errors: dict[str, list[str]] = {}
@@ -135,20 +155,36 @@ def grade(
         errors["grade"] = [_("请选择隐患等级。")]
     if manage_type not in ManageType.values:
         errors["manage_type"] = [_("请选择治理类型。")]
-    given = [v not in (None, "") for v in (lec_l, lec_e, lec_c)]
+    config = selectors.risk_matrix(hazard.site)
+    lec: tuple[float | None, float | None, float | None] = (None, None, None)
+    ls: tuple[int | None, int | None] = (None, None)
     d: float | None = None
-    factors: tuple[float | None, float | None, float | None] = (None, None, None)
-    if any(given):
-        factors = (
+    r: int | None = None
+    risk_colour = ""
+    if config.method == GradingMethod.LS:
+        matrix = config.matrix
+        for name, value in (("lec_l", lec_l), ("lec_e", lec_e), ("lec_c", lec_c)):
+            if _given(value):
+                errors[name] = [_("本场所按风险矩阵法评估，请填写 L、S 等级，不填 LEC。")]
+        ls = (
+            _level(ls_l, matrix.rows, "ls_l", errors),
+            _level(ls_s, matrix.cols, "ls_s", errors),
+        )
+        if ls[0] is not None and ls[1] is not None:
+            r = grading.ls_r(ls[0], ls[1])
+            risk_colour = matrix.colour(ls[0], ls[1])
+    else:
+        for name, value in (("ls_l", ls_l), ("ls_s", ls_s)):
+            if _given(value):
+                errors[name] = [_("本场所按 LEC 法评估，请填写 L、E、C，不填风险矩阵等级。")]
+        lec = (
             _factor(lec_l, grading.LEC_L, "lec_l", errors),
             _factor(lec_e, grading.LEC_E, "lec_e", errors),
             _factor(lec_c, grading.LEC_C, "lec_c", errors),
         )
-        if None not in factors:
-            d = grading.lec_d(*factors)  # type: ignore[arg-type]
+        if None not in lec:
+            d = grading.lec_d(*lec)  # type: ignore[arg-type]
             risk_colour = grading.lec_colour(d)
-    elif risk_colour not in RiskColour.values:
-        errors["risk_colour"] = [_("请填写 LEC 三项，或直接选择风险颜色。")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -157,15 +193,24 @@ def grade(
         before, now, from_state = audit.snapshot(hazard), now or timezone.now(), hazard.state
         hazard.state = HazardState.GRADED
         hazard.grade, hazard.manage_type, hazard.risk_colour = grade, manage_type, risk_colour
-        hazard.lec_l, hazard.lec_e, hazard.lec_c = factors
+        hazard.lec_l, hazard.lec_e, hazard.lec_c = lec
         hazard.lec_d = d
+        hazard.ls_l, hazard.ls_s = ls
+        hazard.ls_r = r
         hazard.report_upward = grade == HazardGrade.MAJOR
         hazard.graded_by, hazard.graded_at = _user_or_none(actor), now
         hazard.save()
         audit.record_update(actor, hazard, before)
-        data: dict[str, Any] = {"grade": grade, "risk_colour": risk_colour, "manage_type": manage_type}
+        data: dict[str, Any] = {
+            "grade": grade,
+            "risk_colour": risk_colour,
+            "manage_type": manage_type,
+            "method": config.method,
+        }
         if d is not None:
-            data.update({"L": factors[0], "E": factors[1], "C": factors[2], "D": d})
+            data.update({"L": lec[0], "E": lec[1], "C": lec[2], "D": d})
+        if r is not None:
+            data.update({"L": ls[0], "S": ls[1], "R": r})
         _step(hazard, StepKind.GRADED, actor, at=now, from_state=from_state, note=note, data=data)
         publish(
             events.HazardGraded(

@@ -13,7 +13,7 @@ from PIL import Image
 
 from anquan.api.tests.matrix import Op
 from anquan.conftest import World
-from anquan.hazards import services
+from anquan.hazards import grading, services
 from anquan.hazards.models import Hazard
 from anquan.monitoring import services as monitoring
 from anquan.monitoring.alarms.processor import AlarmProcessor
@@ -26,6 +26,15 @@ def png(colour: tuple[int, int, int] = (200, 30, 30), name: str = "现场.png") 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), colour).save(buffer, "PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+# LEC factors giving each colour (D = 420, 252, 126, 54), for tests that need a hazard of a colour.
+LEC: dict[str, dict[str, float]] = {
+    "red": {"lec_l": 10, "lec_e": 6, "lec_c": 7},
+    "orange": {"lec_l": 6, "lec_e": 6, "lec_c": 7},
+    "yellow": {"lec_l": 3, "lec_e": 6, "lec_c": 7},
+    "blue": {"lec_l": 3, "lec_e": 6, "lec_c": 3},
+}
 
 
 def reported(w: World) -> Hazard:
@@ -99,6 +108,17 @@ def _occurrence(w: World) -> dict[str, Any]:
     return {"occurrence_id": occurrence.pk, "description": ""}
 
 
+def ls_payload(w: World) -> dict[str, Any]:
+    """The LS method with the default 5 × 5 matrix."""
+    matrix = grading.default_matrix()
+    return {
+        "method": "ls",
+        "likelihood": list(matrix.likelihood),
+        "severity": list(matrix.severity),
+        "cells": [list(row) for row in matrix.cells],
+    }
+
+
 NOTE = lambda w: {"note": ""}  # noqa: E731
 SCOPE = (
     "figures and exports over the caller's own scope: another scope's caller gets their own (empty) figures"
@@ -128,7 +148,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         payload=lambda w: {
             "area_id": w.area_a1.pk,
             "description": "泵房地面有油污，易滑倒",
-            "category": "environment",
+            "category": "safety",
             "files": png(),
         },
     ),
@@ -192,6 +212,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         other=("admin_b",),
         target=rectified,
         payload=lambda w: {"passed": True, "note": "复查合格"},
+    ),
+    ("GET", "/hazards/risk-matrix/{site_id}"): Op(
+        right="manager_a1",  # grades in an area of the site: reads the site's matrix
+        wrong="worker_a1",
+        other=("admin_b",),
+        target=lambda w: w.site_a,
+    ),
+    ("PUT", "/hazards/risk-matrix/{site_id}"): Op(
+        right="officer_a",
+        wrong="worker_a1",
+        other=("admin_b",),
+        denied=(("manager_a1", 403),),  # hazards.manage in one area only, not over the site
+        target=lambda w: w.site_a,
+        payload=ls_payload,
     ),
     ("POST", "/hazards/{hazard_id}/close"): Op(
         right="officer_a", wrong="worker_a1", other=("admin_b",), target=accepted, payload=NOTE

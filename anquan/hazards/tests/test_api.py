@@ -101,7 +101,13 @@ def test_the_steps_through_the_api(world: World) -> None:
     assert (r.json()["lec_d"], r.json()["risk_colour"], r.json()["national"]) == (
         252.0,
         "orange",
-        {"hazard_level": "0", "manage_type": "1", "state": None},
+        {
+            "hazard_level": "0",
+            "manage_type": "1",
+            "state": None,
+            "danger_src": "1",
+            "hazard_danger_type": "7",
+        },
     )
     deadline = (timezone.now() + dt.timedelta(days=2)).isoformat()
     r = officer.post(
@@ -166,8 +172,15 @@ def test_a_standing_alarm_becomes_a_control_failed_hazard(world: World) -> None:
     r = as_user(world, "operator_a").post(f"{API}/from-alarm", {"occurrence_id": occurrence.pk})
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["source"], body["alarm_occurrence_id"], body["equipment_code"], body["state"]) == (
+    assert (
+        body["source"],
+        body["category"],
+        body["alarm_occurrence_id"],
+        body["equipment_code"],
+        body["state"],
+    ) == (
         "control_failed",
+        "process",
         occurrence.pk,
         "T-101",
         "reported",
@@ -188,7 +201,9 @@ def test_a_fresh_alarm_is_refused_and_a_chattering_one_accepted(world: World) ->
     with pytest.raises(ValidationError) as err:
         services.hazard_from_alarm(w.user("operator_a"), fresh)
     assert err.value.message_dict == {
-        "occurrence": ["只有持续超过 24 小时未恢复的报警或振荡报警才能转为“管控措施失效”隐患。"]
+        "occurrence": [
+            "只有联锁/自动控制失效报警、持续超过 24 小时未恢复的报警或振荡报警才能转为“管控措施失效”隐患。"
+        ]
     }
     assert services.alarm_failure(fresh, timezone.now()) is None
     # it chatters: returns and comes back twice within a minute

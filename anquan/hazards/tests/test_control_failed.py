@@ -54,8 +54,9 @@ def test_a_failed_interlock_qualifies_at_once_and_becomes_a_control_failed_hazar
 
     hazard = services.hazard_from_alarm(world.user("operator_a"), occurrence)
 
-    assert (hazard.source, hazard.alarm_occurrence_id, hazard.area, hazard.equipment) == (
+    assert (hazard.source, hazard.category, hazard.alarm_occurrence_id, hazard.area, hazard.equipment) == (
         "control_failed",
+        "instrument",
         occurrence.pk,
         world.area_a1,
         world.equipment["T-101"],

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from anquan.conftest import World
 from anquan.hazards import duplicates, events, grading, selectors, services
-from anquan.hazards.choices import HazardState, StepKind
+from anquan.hazards.choices import HazardCategory, HazardSource, HazardState, StepKind
 from anquan.hazards.models import DuplicateCandidate, Hazard, HazardStep
-from anquan.hazards.tests.permissions import PLAN, png, reported
+from anquan.hazards.tests.permissions import LEC, PLAN, png, reported
 from anquan.notifications.models import Notification
 from anquan.platform.attachments.models import Attachment
 from anquan.platform.attachments.services import delete_attachment, store_upload
@@ -83,7 +83,13 @@ def test_a_general_hazard_goes_round_the_whole_loop(world: World) -> None:
         deadline,
     )
     assert _titles(leader) == [f"请整改隐患：{hazard.number}"]
-    assert grading.national_codes(hazard) == {"hazard_level": "0", "manage_type": "1", "state": "0"}
+    assert grading.national_codes(hazard) == {
+        "hazard_level": "0",
+        "manage_type": "1",
+        "state": "0",
+        "danger_src": "1",
+        "hazard_danger_type": "7",
+    }
 
     services.rectify(leader, hazard, note="已更换呼吸阀", files=[png((20, 200, 20))])
     hazard.refresh_from_db()
@@ -128,10 +134,16 @@ def test_a_major_hazard_needs_its_approved_six_element_plan(world: World) -> Non
     w = world
     officer, ehs = w.user("officer_a"), w.user("ehs")
     hazard = services.verify(officer, reported(w))
-    services.grade(officer, hazard, grade="major", manage_type="deadline", risk_colour="red")
+    services.grade(officer, hazard, grade="major", manage_type="deadline", **LEC["red"])
     hazard.refresh_from_db()
-    assert (hazard.report_upward, hazard.lec_d, hazard.risk_colour) == (True, None, "red")
-    assert grading.national_codes(hazard) == {"hazard_level": "1", "manage_type": "1", "state": None}
+    assert (hazard.report_upward, hazard.lec_d, hazard.risk_colour) == (True, 420.0, "red")
+    assert grading.national_codes(hazard) == {
+        "hazard_level": "1",
+        "manage_type": "1",
+        "state": None,
+        "danger_src": "1",
+        "hazard_danger_type": "7",
+    }
     deadline = timezone.now() + dt.timedelta(days=7)
     with pytest.raises(ValidationError) as err:
         services.assign(officer, hazard, responsible=w.user("leader_a1"), measures="更换", deadline=deadline)
@@ -165,12 +177,12 @@ def test_each_step_is_refused_to_the_wrong_person_role_or_state(world: World) ->
         with pytest.raises(PermissionDenied):
             services.verify(who, hazard)
     with pytest.raises(ValidationError) as err:  # wrong state: not verified yet
-        services.grade(officer, hazard, grade="general", manage_type="immediate", risk_colour="blue")
+        services.grade(officer, hazard, grade="general", manage_type="immediate", **LEC["blue"])
     assert err.value.message_dict["state"] == [f"隐患 {hazard.number} 当前为“待核实”，不能进行此操作。"]
     services.verify(officer, hazard)
     with pytest.raises(ValidationError):  # verified twice
         services.verify(officer, hazard)
-    services.grade(officer, hazard, grade="general", manage_type="immediate", risk_colour="blue")
+    services.grade(officer, hazard, grade="general", manage_type="immediate", **LEC["blue"])
     deadline = timezone.now() + dt.timedelta(days=1)
     with pytest.raises(PermissionDenied):
         services.assign(leader, hazard, responsible=leader, measures="清理", deadline=deadline)
@@ -211,7 +223,7 @@ def test_the_rectifier_never_accepts_their_own_rectification(world: World) -> No
     w = world
     officer = w.user("officer_a")
     hazard = services.verify(officer, reported(w))
-    services.grade(officer, hazard, grade="general", manage_type="deadline", risk_colour="yellow")
+    services.grade(officer, hazard, grade="general", manage_type="deadline", **LEC["yellow"])
     services.assign(
         officer, hazard, responsible=officer, measures="处理", deadline=timezone.now() + dt.timedelta(days=1)
     )
@@ -414,30 +426,60 @@ def test_lec_colour_bands(d: float, colour: str) -> None:
     assert grading.lec_colour(d) == colour
 
 
-def test_lec_values_are_checked_and_decide_the_colour(world: World) -> None:
+def test_lec_values_are_checked_required_and_decide_the_colour(world: World) -> None:
     w = world
     officer = w.user("officer_a")
     hazard = services.verify(officer, reported(w))
     with pytest.raises(ValidationError) as err:
         services.grade(officer, hazard, grade="general", manage_type="deadline", lec_l=4, lec_e=6, lec_c="x")
     assert sorted(err.value.message_dict) == ["lec_c", "lec_l"]
-    with pytest.raises(ValidationError) as err:
+    assert err.value.message_dict["lec_l"] == ["可选值：0.1、0.2、0.5、1、3、6、10。"]
+    with pytest.raises(ValidationError) as err:  # the site grades by LEC: its three factors are required
         services.grade(officer, hazard, grade="general", manage_type="deadline")
-    assert list(err.value.message_dict) == ["risk_colour"]
-    services.grade(
-        officer, hazard, grade="major", manage_type="deadline", lec_l=10, lec_e=6, lec_c=7, risk_colour="blue"
-    )
+    assert sorted(err.value.message_dict) == ["lec_c", "lec_e", "lec_l"]
+    with pytest.raises(ValidationError) as err:  # and the matrix's levels are refused
+        services.grade(officer, hazard, grade="general", manage_type="deadline", ls_l=3, ls_s=4, **LEC["red"])
+    assert err.value.message_dict == {
+        "ls_l": ["本场所按 LEC 法评估，请填写 L、E、C，不填风险矩阵等级。"],
+        "ls_s": ["本场所按 LEC 法评估，请填写 L、E、C，不填风险矩阵等级。"],
+    }
+    assert Hazard.objects.get(pk=hazard.pk).state == HazardState.VERIFIED
+    services.grade(officer, hazard, grade="major", manage_type="deadline", lec_l=10, lec_e=6, lec_c=7)
     hazard.refresh_from_db()
-    assert (hazard.lec_d, hazard.risk_colour) == (420.0, "red")  # LEC decides, not the chosen colour
+    assert (hazard.lec_d, hazard.risk_colour, hazard.ls_r, hazard.grading_method) == (
+        420.0,
+        "red",
+        None,
+        "lec",
+    )
+    step = HazardStep.objects.get(hazard=hazard, kind="graded")
+    assert step.data == {
+        "grade": "major",
+        "risk_colour": "red",
+        "manage_type": "deadline",
+        "method": "lec",
+        "L": 10.0,
+        "E": 6.0,
+        "C": 7.0,
+        "D": 420.0,
+    }
 
 
 def test_national_codes_map_level_manage_type_and_state() -> None:
     hazard = Hazard(grade="", manage_type="", state=HazardState.REPORTED)
-    assert grading.national_codes(hazard) == {"hazard_level": None, "manage_type": None, "state": None}
+    assert grading.national_codes(hazard) == {
+        "hazard_level": None,
+        "manage_type": None,
+        "state": None,
+        "danger_src": None,
+        "hazard_danger_type": None,
+    }
     hazard = Hazard(grade="general", manage_type="immediate", state=HazardState.RECTIFYING)
-    assert grading.national_codes(hazard) == {"hazard_level": "0", "manage_type": "0", "state": "0"}
+    codes = grading.national_codes(hazard)
+    assert (codes["hazard_level"], codes["manage_type"], codes["state"]) == ("0", "0", "0")
     hazard = Hazard(grade="major", manage_type="deadline", state=HazardState.AWAITING_ACCEPTANCE)
-    assert grading.national_codes(hazard) == {"hazard_level": "1", "manage_type": "1", "state": "1"}
+    codes = grading.national_codes(hazard)
+    assert (codes["hazard_level"], codes["manage_type"], codes["state"]) == ("1", "1", "1")
     for state in (HazardState.ACCEPTED, HazardState.CLOSED):
         assert (
             grading.national_codes(Hazard(grade="major", manage_type="deadline", state=state))["state"] == "9"
@@ -445,12 +487,46 @@ def test_national_codes_map_level_manage_type_and_state() -> None:
     assert grading.national_codes(Hazard(state=HazardState.REJECTED))["state"] is None
 
 
+def test_national_codes_of_every_source_and_type() -> None:
+    """dangerSrc 1 … 10 and hazardDangerType 1 … 8, one for each of ours, with the official labels."""
+    sources = {
+        str(label): grading.national_codes(Hazard(source=value))["danger_src"]
+        for value, label in HazardSource.choices
+    }
+    assert sources == {
+        "日常排查": "1",
+        "综合性排查": "2",
+        "专业性排查": "3",
+        "季节性排查": "4",
+        "重点时段及节假日前排查": "5",
+        "事故类比排查": "6",
+        "复产复工前排查": "7",
+        "外聘专家诊断式排查": "8",
+        "管控措施失效": "9",
+        "其他": "10",
+    }
+    types = {
+        str(label): grading.national_codes(Hazard(category=value))["hazard_danger_type"]
+        for value, label in HazardCategory.choices
+    }
+    assert types == {
+        "安全": "1",
+        "工艺": "2",
+        "电气": "3",
+        "仪表": "4",
+        "消防": "5",
+        "总图": "6",
+        "设备": "7",
+        "其他": "8",
+    }
+
+
 # --- deadlines -----------------------------------------------------------------------------------
 def test_reminder_before_the_deadline_then_escalation_each_once(world: World) -> None:
     w = world
     officer, leader = w.user("officer_a"), w.user("leader_a1")
     hazard = services.verify(officer, reported(w))
-    services.grade(officer, hazard, grade="general", manage_type="deadline", risk_colour="yellow")
+    services.grade(officer, hazard, grade="general", manage_type="deadline", **LEC["yellow"])
     assigned_at = timezone.now()
     deadline = assigned_at + dt.timedelta(days=2)
     services.assign(officer, hazard, responsible=leader, measures="更换", deadline=deadline, now=assigned_at)
@@ -484,11 +560,11 @@ def test_a_missed_run_catches_up_and_a_rectified_hazard_is_left_alone(world: Wor
     w = world
     officer, leader = w.user("officer_a"), w.user("leader_a1")
     late = services.verify(officer, reported(w))
-    services.grade(officer, late, grade="general", manage_type="deadline", risk_colour="yellow")
+    services.grade(officer, late, grade="general", manage_type="deadline", **LEC["yellow"])
     deadline = timezone.now() + dt.timedelta(hours=1)
     services.assign(officer, late, responsible=leader, measures="更换", deadline=deadline)
     done = services.verify(officer, reported(w))
-    services.grade(officer, done, grade="general", manage_type="deadline", risk_colour="yellow")
+    services.grade(officer, done, grade="general", manage_type="deadline", **LEC["yellow"])
     services.assign(officer, done, responsible=leader, measures="更换", deadline=deadline)
     services.rectify(leader, done, note="好了", files=[png()])
     assert services.run_deadlines(deadline + dt.timedelta(days=3)) == {"reminded": 0, "escalated": 2}

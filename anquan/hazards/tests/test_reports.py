@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from anquan.conftest import World
 from anquan.hazards import reports, selectors, services
 from anquan.hazards.models import Hazard
-from anquan.hazards.tests.permissions import png
+from anquan.hazards.tests.permissions import LEC, png
 
 
 def _closed(
@@ -28,7 +28,7 @@ def _closed(
     )
     services.verify(officer, hazard)
     colour = "red" if grade == "major" else "yellow"
-    services.grade(officer, hazard, grade=grade, manage_type="deadline", risk_colour=colour)
+    services.grade(officer, hazard, grade=grade, manage_type="deadline", **LEC[colour])
     if grade == "major":
         services.submit_plan(
             officer,
@@ -68,7 +68,7 @@ def test_metrics_figures(world: World) -> None:
     officer = w.user("officer_a")
     overdue, _c = services.report_hazard(w.user("worker_a1"), area=w.area_a1, description="栏杆松动")
     services.verify(officer, overdue)
-    services.grade(officer, overdue, grade="general", manage_type="deadline", risk_colour="yellow")
+    services.grade(officer, overdue, grade="general", manage_type="deadline", **LEC["yellow"])
     services.assign(
         officer,
         overdue,
@@ -80,7 +80,7 @@ def test_metrics_figures(world: World) -> None:
     services.report_hazard(w.user("worker_a1"), area=w.area_a1, description="标识缺失")
     red, _c = services.report_hazard(w.user("worker_a1"), area=w.area_a1, description="可燃气体检测仪失效")
     services.verify(officer, red)
-    services.grade(officer, red, grade="general", manage_type="immediate", risk_colour="red")
+    services.grade(officer, red, grade="general", manage_type="immediate", **LEC["red"])
     # west: outside the east officer's register
     services.report_hazard(w.user("worker_b1"), area=w.area_b1, description="西区")
 
@@ -126,7 +126,13 @@ def test_the_register_exports_to_excel(world: World) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     assert header[:5] == ("隐患编号", "场所", "区域", "设备", "隐患描述")
-    assert header[-3:] == ("国家接口-隐患级别", "国家接口-治理类型", "国家接口-隐患状态")
+    assert header[-5:] == (
+        "国家接口-隐患级别",
+        "国家接口-治理类型",
+        "国家接口-隐患状态",
+        "国家接口-隐患来源",
+        "国家接口-隐患类型",
+    )
     assert len(rows) == 3
     first = dict(zip(header, rows[1], strict=True))
     assert (first["隐患编号"], first["状态"], first["隐患等级"], first["风险颜色"]) == (
@@ -153,4 +159,9 @@ def test_the_register_exports_to_excel(world: World) -> None:
         "T-101 1号汽油储罐",
         "待核实",
         None,
+    )
+    assert (second["隐患类型"], second["国家接口-隐患来源"], second["国家接口-隐患类型"]) == (
+        "其他",
+        "1",
+        "8",
     )

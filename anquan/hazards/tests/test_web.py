@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from anquan.conftest import World
 from anquan.hazards import services
 from anquan.hazards.models import Hazard
-from anquan.hazards.tests.permissions import png, reported, standing_alarm
+from anquan.hazards.tests.permissions import LEC, png, reported, standing_alarm
 from anquan.web.views import offline_pages
 from anquan.workorders.models import WorkOrder
 
@@ -200,9 +200,7 @@ def test_the_rectification_goes_to_the_responsible_person_as_a_work_order(world:
     refused = officer.post(f"/hazards/{hazard.pk}/work-order/", {})
     assert refused.status_code == 400 and WorkOrder.objects.count() == 0
     services.verify(w.user("officer_a"), hazard)
-    services.grade(
-        w.user("officer_a"), hazard, grade="general", manage_type="immediate", risk_colour="yellow"
-    )
+    services.grade(w.user("officer_a"), hazard, grade="general", manage_type="immediate", **LEC["yellow"])
     services.assign(
         w.user("officer_a"), hazard, responsible=w.user("leader_a1"), measures="更换呼吸阀垫片",
         deadline=timezone.now() + dt.timedelta(days=1),

@@ -6,11 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from anquan.hazards import grading, services
-from anquan.hazards.choices import HazardCategory, HazardGrade, HazardSource, ManageType, RiskColour
+from anquan.hazards.choices import (
+    GradingMethod,
+    HazardCategory,
+    HazardGrade,
+    HazardSource,
+    ManageType,
+    RiskColour,
+)
+from anquan.hazards.models import RiskMatrix
 from anquan.org.models import Area, User
 from anquan.plant.models import Equipment
 from anquan.plant.web.forms import ServiceForm
@@ -18,6 +27,10 @@ from anquan.plant.web.forms import ServiceForm
 
 def _factor_choices(values: tuple[float, ...]) -> list[tuple[str, str]]:
     return [("", "—")] + [(f"{v:g}", f"{v:g}") for v in values]
+
+
+def _level_choices(labels: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("", "—")] + [(str(n), f"{n} {label}") for n, label in enumerate(labels, start=1)]
 
 
 class ReportForm(ServiceForm):
@@ -39,7 +52,7 @@ class ReportForm(ServiceForm):
         max_length=services.MAX_DESCRIPTION,
     )
     category = forms.ChoiceField(
-        label=_("建议类别"), choices=HazardCategory.choices, initial=HazardCategory.EQUIPMENT
+        label=_("隐患类型"), choices=HazardCategory.choices, initial=HazardCategory.EQUIPMENT
     )
     source = forms.ChoiceField(label=_("隐患来源"), choices=HazardSource.choices, initial=HazardSource.DAILY)
 
@@ -86,20 +99,122 @@ class RejectForm(ServiceForm):
 
 
 class GradeForm(ServiceForm):
+    """Grading by the site's method: the LEC factors, or the levels of the site's LS matrix."""
+
     grade = forms.ChoiceField(label=_("隐患等级"), choices=HazardGrade.choices)
     manage_type = forms.ChoiceField(label=_("治理类型"), choices=ManageType.choices)
-    lec_l = forms.ChoiceField(label=_("L（可能性）"), choices=_factor_choices(grading.LEC_L), required=False)
-    lec_e = forms.ChoiceField(
-        label=_("E（暴露频率）"), choices=_factor_choices(grading.LEC_E), required=False
-    )
-    lec_c = forms.ChoiceField(label=_("C（后果）"), choices=_factor_choices(grading.LEC_C), required=False)
-    risk_colour = forms.ChoiceField(
-        label=_("风险颜色"),
-        choices=[("", _("按 LEC 计算")), *list(RiskColour.choices)],
-        required=False,
-        help_text=_("填写 LEC 时按 D 值自动确定；不用 LEC 时直接选择。"),
-    )
     note = forms.CharField(label=_("说明"), required=False, max_length=services.MAX_NOTE)
+
+    def __init__(self, *args: Any, config: RiskMatrix, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.method = config.method
+        factors: dict[str, forms.Field]
+        if config.method == GradingMethod.LS:
+            matrix = config.matrix
+            factors = {
+                "ls_l": forms.ChoiceField(
+                    label=_("L（可能性等级）"), choices=_level_choices(matrix.likelihood), required=False
+                ),
+                "ls_s": forms.ChoiceField(
+                    label=_("S（严重性等级）"), choices=_level_choices(matrix.severity), required=False
+                ),
+            }
+        else:
+            factors = {
+                "lec_l": forms.ChoiceField(
+                    label=_("L（可能性）"), choices=_factor_choices(grading.LEC_L), required=False
+                ),
+                "lec_e": forms.ChoiceField(
+                    label=_("E（暴露频率）"), choices=_factor_choices(grading.LEC_E), required=False
+                ),
+                "lec_c": forms.ChoiceField(
+                    label=_("C（后果）"), choices=_factor_choices(grading.LEC_C), required=False
+                ),
+            }
+        note = self.fields.pop("note")
+        self.fields.update(factors)
+        self.fields["note"] = note
+        self.style()
+        for name in factors:
+            self.fields[name].widget.attrs["data-grading-factor"] = name
+
+
+class RiskMatrixForm(ServiceForm):
+    """A site's grading method and LS matrix: one text box per level, one colour per cell
+    (``cell_<l>_<s>``). The size comes from ``rows``/``cols`` (the page's "change size")."""
+
+    method = forms.ChoiceField(label=_("评估方法"), choices=GradingMethod.choices, widget=forms.RadioSelect)
+
+    def __init__(
+        self, *args: Any, rows: int, cols: int, initial_matrix: grading.Matrix, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows, self.cols = rows, cols
+        for l_value in range(1, rows + 1):
+            label = initial_matrix.likelihood[l_value - 1] if l_value <= initial_matrix.rows else ""
+            self.fields[f"l_{l_value}"] = forms.CharField(
+                label=f"L{l_value}", initial=label, required=False, max_length=grading.LS_MAX_LABEL
+            )
+        for s_value in range(1, cols + 1):
+            label = initial_matrix.severity[s_value - 1] if s_value <= initial_matrix.cols else ""
+            self.fields[f"s_{s_value}"] = forms.CharField(
+                label=f"S{s_value}", initial=label, required=False, max_length=grading.LS_MAX_LABEL
+            )
+        same_size = (initial_matrix.rows, initial_matrix.cols) == (rows, cols)
+        defaults = initial_matrix.cells if same_size else grading.default_cells(rows, cols)
+        for l_value in range(1, rows + 1):
+            for s_value in range(1, cols + 1):
+                self.fields[f"cell_{l_value}_{s_value}"] = forms.ChoiceField(
+                    label=f"L{l_value} × S{s_value}",
+                    choices=[("", "—"), *RiskColour.choices],
+                    initial=defaults[l_value - 1][s_value - 1],
+                    required=False,
+                )
+        self.style()
+        self.fields["method"].widget.attrs["class"] = "form-check-input"
+
+    def apply(self, error: ValidationError) -> None:
+        """The service's errors about the levels and the cells go above the matrix, named."""
+        sections = {"likelihood": _("可能性 L"), "severity": _("严重性 S"), "cells": _("矩阵")}
+        if not hasattr(error, "error_dict"):
+            super().apply(error)
+            return
+        for name, errors in error.error_dict.items():
+            for message in (m for e in errors for m in e.messages):
+                if name in sections:
+                    self.add_error(None, f"{sections[name]}：{message}")
+                else:
+                    self.add_error(name if name in self.fields else None, message)
+
+    def values(self) -> dict[str, Any]:
+        """What ``services.set_risk_matrix`` takes."""
+        data = self.cleaned_data
+        return {
+            "method": data["method"],
+            "likelihood": [data[f"l_{n}"] for n in range(1, self.rows + 1)],
+            "severity": [data[f"s_{n}"] for n in range(1, self.cols + 1)],
+            "cells": [
+                [data[f"cell_{l_value}_{s_value}"] for s_value in range(1, self.cols + 1)]
+                for l_value in range(1, self.rows + 1)
+            ],
+        }
+
+    def grid(self) -> list[dict[str, Any]]:
+        """The template's rows, highest likelihood first (as a risk matrix is drawn)."""
+        return [
+            {
+                "level": l_value,
+                "label": self[f"l_{l_value}"],
+                "cells": [
+                    {"field": self[f"cell_{l_value}_{s_value}"], "r": grading.ls_r(l_value, s_value)}
+                    for s_value in range(1, self.cols + 1)
+                ],
+            }
+            for l_value in range(self.rows, 0, -1)
+        ]
+
+    def severity_fields(self) -> list[Any]:
+        return [self[f"s_{n}"] for n in range(1, self.cols + 1)]
 
 
 class PlanForm(ServiceForm):

@@ -5,7 +5,9 @@
 - ``detail``: one hazard with its timeline, duplicates, plan and files, and the forms of the steps the
   viewer may take now; ``step``: where those forms post;
 - ``metrics``: closure times, on-time rate, overdue, open by colour and trends; ``export``: the
-  register as Excel.
+  register as Excel;
+- ``risk_matrix``: a site's grading method (LEC or LS) and its risk matrix (``hazards.manage`` over
+  the whole site).
 
 Thin adapters: reads through ``hazards.selectors``, writes through ``hazards.services``
 (PermissionDenied → 403, ValidationError → shown on the form).
@@ -28,21 +30,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from anquan.hazards import reports, selectors, services
+from anquan.hazards import grading, reports, selectors, services
 from anquan.hazards.choices import (
+    GradingMethod,
     HazardGrade,
     HazardSource,
     HazardState,
     PlanStatus,
     RiskColour,
+    StepKind,
 )
 from anquan.hazards.grading import national_codes
-from anquan.hazards.models import Hazard, MajorHazardPlan
+from anquan.hazards.models import Hazard, MajorHazardPlan, RiskMatrix
 from anquan.hazards.web import forms
-from anquan.hazards.web.presentation import COLOUR_BADGES, STATE_BADGES, reason_text
+from anquan.hazards.web.presentation import (
+    COLOUR_BADGES,
+    STATE_BADGES,
+    grading_text,
+    hazard_grading_text,
+    reason_text,
+)
 from anquan.monitoring import selectors as monitoring_selectors
 from anquan.monitoring.web.common import capability_page, int_param
-from anquan.org.access import Access, place_of_area
+from anquan.org.access import Access, place_of_area, place_of_site
 from anquan.org.models import Area, User
 from anquan.org.roles import (
     HAZARD_ACCEPT,
@@ -66,6 +76,11 @@ manage_page = capability_page(HAZARD_MANAGE, gettext_lazy("您没有管理隐患
 
 def _may_view(user: Any) -> bool:
     return Access.of(user).can(HAZARD_VIEW)
+
+
+def _may_configure(user: Any) -> bool:
+    """Whether ``user`` may set some site's grading method and risk matrix."""
+    return Access.of(user).can(HAZARD_MANAGE) and selectors.configurable_sites(user).exists()
 
 
 # --- the register ---------------------------------------------------------------------------------
@@ -124,6 +139,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "may_view": access.can(HAZARD_VIEW),
             "may_manage": access.can(HAZARD_MANAGE),
+            "may_configure": _may_configure(user),
             "states": HazardState.choices,
             "grades": HazardGrade.choices,
             "colours": RiskColour.choices,
@@ -286,11 +302,14 @@ def _forms(request: HttpRequest, hazard: Hazard, bound: str | None = None) -> di
         "lec_l": f"{hazard.lec_l:g}" if hazard.lec_l is not None else "",
         "lec_e": f"{hazard.lec_e:g}" if hazard.lec_e is not None else "",
         "lec_c": f"{hazard.lec_c:g}" if hazard.lec_c is not None else "",
+        "ls_l": str(hazard.ls_l) if hazard.ls_l is not None else "",
+        "ls_s": str(hazard.ls_s) if hazard.ls_s is not None else "",
     }
+    config = selectors.risk_matrix(hazard.site)
     return {
         "verify": forms.NoteForm(pick("verify"), prefix="verify"),
         "reject": forms.RejectForm(pick("reject"), prefix="reject", duplicates=_duplicates(user, hazard)),
-        "grade": forms.GradeForm(pick("grade"), prefix="grade", initial=grade_initial),
+        "grade": forms.GradeForm(pick("grade"), prefix="grade", initial=grade_initial, config=config),
         "plan": forms.PlanForm(pick("plan"), prefix="plan", initial=plan_initial),
         "approve": forms.NoteForm(pick("approve"), prefix="approve"),
         "assign": forms.AssignForm(
@@ -312,6 +331,8 @@ def _detail(
     user = request.user
     plan = MajorHazardPlan.objects.filter(hazard=hazard).select_related("submitted_by", "approved_by").first()
     steps = list(selectors.timeline(hazard))
+    for s in steps:
+        s.grading = grading_text(s.data) if s.kind == StepKind.GRADED else ""  # type: ignore[attr-defined]
     candidates = [
         {"hazard": c.candidate, "score": c.score, "reasons": [reason_text(r) for r in c.reasons]}
         for c in hazard.candidates.select_related("candidate").order_by("-score", "pk")
@@ -334,6 +355,9 @@ def _detail(
             and hazard.deadline is not None
             and hazard.deadline < now,
             "national": national_codes(hazard),
+            "grading": _grading_preview(selectors.risk_matrix(hazard.site)),
+            "graded_as": hazard_grading_text(hazard),
+            "may_configure": Access.of(user).covers(HAZARD_MANAGE, place_of_site(hazard.site)),
             "may_view": _may_view(user),
             "work_orders": list(workorder_selectors.of_origin(user, OriginKind.HAZARD, hazard.pk)),
             "may_open_work_order": hazard.state == HazardState.RECTIFYING
@@ -415,10 +439,7 @@ def _run(name: str, user: Any, hazard: Hazard, data: dict[str, Any], files: list
             hazard,
             grade=data["grade"],
             manage_type=data["manage_type"],
-            lec_l=data["lec_l"] or None,
-            lec_e=data["lec_e"] or None,
-            lec_c=data["lec_c"] or None,
-            risk_colour=data["risk_colour"],
+            **{f: data[f] or None for f in ("lec_l", "lec_e", "lec_c", "ls_l", "ls_s") if f in data},
             note=data["note"],
         )
         return _("已评估分级。")
@@ -521,5 +542,123 @@ def labels(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hazards/labels.html",
-        {"areas": areas, "area": area, "sheet": sheet, "may_view": _may_view(user), "may_manage": True},
+        {
+            "areas": areas,
+            "area": area,
+            "sheet": sheet,
+            "may_view": _may_view(user),
+            "may_manage": True,
+            "may_configure": _may_configure(user),
+        },
+    )
+
+
+# --- grading: the LEC table or the site's risk matrix -------------------------------------------------
+def _grading_preview(config: RiskMatrix) -> dict[str, Any]:
+    """What the grading form shows (and ``hazards/grading.js`` computes the result from)."""
+    colours = {c: {"label": str(label), "badge": COLOUR_BADGES[c]} for c, label in RiskColour.choices}
+    if config.method == GradingMethod.LS:
+        matrix = config.matrix
+        rows = [
+            {
+                "level": l_value,
+                "label": matrix.likelihood[l_value - 1],
+                "cells": [
+                    {
+                        "s": s_value,
+                        "r": grading.ls_r(l_value, s_value),
+                        "colour": matrix.colour(l_value, s_value),
+                        "badge": COLOUR_BADGES.get(matrix.colour(l_value, s_value), ""),
+                    }
+                    for s_value in range(1, matrix.cols + 1)
+                ],
+            }
+            for l_value in range(matrix.rows, 0, -1)
+        ]
+        return {
+            "method": config.method,
+            "rows": rows,
+            "severity": list(enumerate(matrix.severity, start=1)),
+            "data": {"method": config.method, "cells": [list(r) for r in matrix.cells], "colours": colours},
+        }
+    bands = [
+        {"text": "D > 320", "colour": RiskColour.RED},
+        {"text": "160 < D ≤ 320", "colour": RiskColour.ORANGE},
+        {"text": "70 < D ≤ 160", "colour": RiskColour.YELLOW},
+        {"text": "D ≤ 70", "colour": RiskColour.BLUE},
+    ]
+    for band in bands:
+        band.update(colours[band["colour"]])
+    return {
+        "method": config.method,
+        "bands": bands,
+        "data": {
+            "method": config.method,
+            "bands": [[above, colour] for above, colour in grading.LEC_BANDS],
+            "lowest": RiskColour.BLUE,
+            "colours": colours,
+        },
+    }
+
+
+SIZES = range(grading.LS_MIN_LEVELS, grading.LS_MAX_LEVELS + 1)
+
+
+def _size(value: Any, fallback: int) -> int:
+    number = int_param(value)
+    return number if number is not None and number in SIZES else fallback
+
+
+@require_http_methods(["GET", "POST"])
+@manage_page
+def risk_matrix(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
+    """A site's grading method and LS matrix: the method, the levels' descriptions and each cell's
+    colour, drawn as the coloured matrix. ``?rows=&cols=`` changes the size (the new cells start
+    with the default colours)."""
+    user = request.user
+    sites = selectors.configurable_sites(user)
+    if site_id is None:
+        first = sites.first()
+        if first is None:
+            raise PermissionDenied(_("只有全场所的隐患管理权限才能设置风险矩阵。"))
+        return redirect("hazards:risk-matrix-site", site_id=first.pk)
+    site = get_object_or_404(selectors.grading_sites(user), pk=site_id)
+    if not Access.of(user).covers(HAZARD_MANAGE, place_of_site(site)):
+        raise PermissionDenied(_("只有全场所的隐患管理权限才能设置风险矩阵。"))
+    config = selectors.risk_matrix(site)
+    current = config.matrix
+    source = request.POST if request.method == "POST" else request.GET
+    rows, cols = _size(source.get("rows"), current.rows), _size(source.get("cols"), current.cols)
+    form = forms.RiskMatrixForm(
+        request.POST if request.method == "POST" else None,
+        initial={"method": config.method},
+        rows=rows,
+        cols=cols,
+        initial_matrix=current,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_risk_matrix(user, site, **form.values())
+        except ValidationError as exc:
+            form.apply(exc)
+        else:
+            messages.success(request, _("%(site)s 的风险评估方法和风险矩阵已保存。") % {"site": site.name})
+            return redirect("hazards:risk-matrix-site", site_id=site.pk)
+    return render(
+        request,
+        "hazards/risk_matrix.html",
+        {
+            "site": site,
+            "sites": sites,
+            "config": config,
+            "form": form,
+            "rows": rows,
+            "cols": cols,
+            "sizes": SIZES,
+            "colours": [{"key": c, "badge": COLOUR_BADGES[c]} for c in RiskColour.values],
+            "may_view": _may_view(user),
+            "may_manage": True,
+            "may_configure": True,
+        },
+        status=400 if request.method == "POST" else 200,
     )
