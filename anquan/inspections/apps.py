@@ -20,7 +20,7 @@ class InspectionsConfig(AppConfig):
         # A check item's result owns its photos: seen by whoever sees the round, added by whoever
         # may walk it.
         from anquan.inspections import selectors
-        from anquan.inspections.models import ItemResult
+        from anquan.inspections.models import DailyReport, ItemResult
         from anquan.org.access import Access, place_of_team
         from anquan.org.roles import INSPECTION_WALK
         from anquan.platform.attachments.registry import register_owner
@@ -31,4 +31,11 @@ class InspectionsConfig(AppConfig):
             may_attach=lambda user, result: Access.of(user).covers(
                 INSPECTION_WALK, place_of_team(result.round.team)
             ),
+        )
+        # A daily report keeps its PDF (sent to the subscribers) as an attachment: seen by whoever
+        # sees the report, stored only by the system (reports.pdf_attachment).
+        register_owner(
+            DailyReport,
+            visible=lambda user: selectors.reports(user),
+            may_attach=lambda user, report: False,
         )

@@ -1,6 +1,8 @@
 """The daily health report of a site: built once per site and day at the site's configured time
 (``ReportSetting.send_at``, local time; 07:30 when not configured), kept as figures (``content``)
 and rendered as a page and as a PDF (WeasyPrint, Noto Sans CJK embedded); subscribers are told.
+The PDF sent to the subscribers is rendered once per report and kept as the report's attachment
+(``pdf_attachment``, ``日报-<site>-<date>.pdf``), so every e-mail and every retry sends that file.
 
 A report dated D covers the local day D (00:00–24:00): the alarms raised, AI alerts raised, rounds
 due and check items failed that day, hazards reported and closed that day; asset health is each
@@ -14,7 +16,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -36,6 +40,8 @@ from anquan.org.models import Site, User
 from anquan.org.roles import INSPECTION_PLAN, INSPECTION_VIEW
 from anquan.plant.choices import AlarmPriority
 from anquan.platform import audit
+from anquan.platform.attachments.models import Attachment, AttachmentKind
+from anquan.platform.attachments.services import store_upload
 from anquan.platform.events import publish
 from anquan.workorders.choices import ACTIVE_STATES
 from anquan.workorders.models import WorkOrder
@@ -244,3 +250,20 @@ def render_pdf(report: DailyReport) -> bytes:
 
     html = render_to_string("inspections/report_pdf.html", {"report": report, "c": report.content})
     return bytes(HTML(string=html).write_pdf())
+
+
+def pdf_name(report: DailyReport) -> str:
+    return f"日报-{report.site.name}-{report.date.isoformat()}.pdf"
+
+
+def pdf_attachment(report: DailyReport) -> Attachment:
+    """The report's PDF kept as its attachment: rendered and stored the first time, then reused."""
+    owner_type = ContentType.objects.get_for_model(DailyReport)
+    stored = (
+        Attachment.objects.filter(owner_type=owner_type, owner_id=report.pk, kind=AttachmentKind.PDF)
+        .order_by("pk")
+        .first()
+    )
+    if stored is not None:
+        return stored
+    return store_upload(None, report, ContentFile(render_pdf(report), name=pdf_name(report)))

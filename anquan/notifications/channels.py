@@ -17,7 +17,8 @@ The formats are the services' own:
   ``sign = base64(hmac_sha256(key=f"{timestamp}\\n{secret}", msg=b""))``; success is ``code == 0``
   (older deployments answer ``StatusCode == 0``).
 - E-mail: Django's SMTP EmailBackend built from the channel's settings, or the platform's
-  ``EMAIL_*`` settings for what the channel leaves blank; plain text with an HTML alternative.
+  ``EMAIL_*`` settings for what the channel leaves blank; plain text with an HTML alternative, and
+  the message's files as attachments (only e-mail carries files; the robots get the link).
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
+class MailFile:
+    """A file sent with an e-mail."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Message:
     title: str
     body: str
@@ -63,6 +73,8 @@ class Message:
     level_label: str
     category_label: str
     link: str = ""  # an absolute URL, or "" when none can be given
+    files: tuple[MailFile, ...] = ()  # e-mail only: the group robots send the link
+    notes: tuple[str, ...] = ()  # e-mail only: e.g. why a file was not attached
 
 
 @dataclass(frozen=True)
@@ -232,6 +244,8 @@ def send_email(smtp: SmtpSettings, to: str, message: Message, *, default_from: s
         connection=backend,
     )
     mail.attach_alternative(render_to_string("notifications/email/message.html", context), "text/html")
+    for file in message.files:
+        mail.attach(file.filename, file.content, file.mimetype)
     try:
         sent = mail.send()
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors

@@ -1,14 +1,22 @@
-"""From a Delivery row to the right sender: the message, the channel's settings, absolute links."""
+"""From a Delivery row to the right sender: the message, the channel's settings, absolute links,
+and for e-mail the delivery's attached files, read from the attachment storage at each attempt.
+
+Files go only by e-mail, and only up to ``ANQUAN_NOTIFY_MAX_ATTACHMENT_MB`` (10 MB) together; a
+larger set is left out and the mail says so and points to the link instead.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from anquan.notifications import channels
-from anquan.notifications.channels import DeliveryError, Message, SmtpSettings
+from anquan.notifications.channels import DeliveryError, MailFile, Message, SmtpSettings
 from anquan.notifications.choices import Category, ChannelKind, Level
 from anquan.notifications.models import Channel, Delivery
+
+DEFAULT_MAX_ATTACHMENT_MB = 10  # what most mail servers accept once base64 has grown it by a third
 
 
 class PermanentError(DeliveryError):
@@ -32,7 +40,43 @@ def _label(choices: type[Category] | type[Level], value: str) -> str:
         return value
 
 
+def max_attachment_bytes() -> int:
+    mb = float(getattr(settings, "ANQUAN_NOTIFY_MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB))
+    return int(mb * 1024 * 1024)
+
+
+def mail_files(delivery: Delivery) -> tuple[tuple[MailFile, ...], tuple[str, ...]]:
+    """(files, notes): the delivery's attachments read from storage, or none and a note saying why.
+
+    A storage that cannot be read raises DeliveryError (the attempt is retried)."""
+    attachments = list(delivery.attachments.order_by("pk"))
+    if not attachments:
+        return (), ()
+    total, limit = sum(a.size for a in attachments), max_attachment_bytes()
+    if total > limit:
+        names = "、".join(a.download_name for a in attachments)
+        return (), (
+            _("附件 %(names)s（%(size)s）超过邮件大小上限 %(limit)s，未随邮件发送，请通过链接查看或下载。")
+            % {"names": names, "size": filesizeformat(total), "limit": filesizeformat(limit)},
+        )
+    files = []
+    for attachment in attachments:
+        try:
+            with attachment.file.open("rb") as stream:
+                content = stream.read()
+        except OSError as exc:
+            raise DeliveryError(
+                _("无法读取附件 %(name)s：%(e)s") % {"name": attachment.download_name, "e": exc}
+            ) from exc
+        files.append(MailFile(attachment.download_name, content, attachment.content_type))
+    return tuple(files), ()
+
+
 def message_for(delivery: Delivery) -> Message:
+    files: tuple[MailFile, ...] = ()
+    notes: tuple[str, ...] = ()
+    if delivery.kind == ChannelKind.EMAIL:
+        files, notes = mail_files(delivery)
     return Message(
         title=delivery.title,
         body=delivery.body,
@@ -40,6 +84,8 @@ def message_for(delivery: Delivery) -> Message:
         level_label=_label(Level, delivery.level),
         category_label=_label(Category, delivery.category),
         link=absolute_url(delivery.link),
+        files=files,
+        notes=notes,
     )
 
 
@@ -64,13 +110,16 @@ def send(delivery: Delivery, *, allow_disabled: bool = False) -> str:
     channel = delivery.channel
     if channel is not None and not channel.enabled and not allow_disabled:
         raise PermanentError(_("渠道“%(name)s”已停用，消息未发送。") % {"name": channel.name})
-    message = message_for(delivery)
     if delivery.kind == ChannelKind.EMAIL:
         if not delivery.to_address:
             raise PermanentError(_("没有收件邮箱。"))
         return channels.send_email(
-            smtp_settings(channel), delivery.to_address, message, default_from=settings.DEFAULT_FROM_EMAIL
+            smtp_settings(channel),
+            delivery.to_address,
+            message_for(delivery),
+            default_from=settings.DEFAULT_FROM_EMAIL,
         )
+    message = message_for(delivery)
     if channel is None:
         raise PermanentError(_("该渠道已被删除，消息未发送。"))
     if delivery.kind == ChannelKind.WECOM:

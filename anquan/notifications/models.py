@@ -200,7 +200,8 @@ class Delivery(models.Model):
     """One outbound send: an e-mail to one recipient, or one post to a site's group robot.
 
     The content is copied in when the delivery is created, so a retry sends exactly what was meant
-    even if the inbox row is later removed.
+    even if the inbox row is later removed. An e-mail may carry ``attachments``: references to files
+    in the platform's attachment storage, read when the mail is sent (so a retry sends them again).
     """
 
     kind = models.CharField(_("类型"), max_length=20, choices=ChannelKind.choices)
@@ -230,6 +231,10 @@ class Delivery(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=500, blank=True)
+    # Files sent with an e-mail (stored attachments, loaded at each attempt; never the bytes here).
+    attachments = models.ManyToManyField(
+        "platform.Attachment", blank=True, related_name="+", verbose_name=_("附件")
+    )
     status = models.CharField(
         _("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

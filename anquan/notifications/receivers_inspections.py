@@ -5,6 +5,8 @@ Until the notification centre has an "inspection" (巡检) category these go out
 
 from __future__ import annotations
 
+import logging
+
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -12,20 +14,34 @@ from django.utils.translation import gettext as _
 from anquan.inspections import reports
 from anquan.inspections.events import DailyReportBuilt, RoundMissed
 from anquan.inspections.models import DailyReport, Round
-from anquan.notifications.choices import Category, Level
+from anquan.notifications.choices import Category, Level, Medium
 from anquan.notifications.services import notify
 from anquan.org.choices import Role
 from anquan.org.models import User
+from anquan.platform.attachments.models import Attachment
 from anquan.platform.events import subscribe
+
+logger = logging.getLogger(__name__)
 
 
 @subscribe(DailyReportBuilt)
 def daily_report_built(event: DailyReportBuilt) -> None:
+    """The subscribers get the report: by e-mail with its PDF attached (on by default for them, as
+    they subscribed; rendered once for all of them), in the inbox and the group robots with its link.
+    A PDF that cannot be rendered or stored is logged; the notification still goes with the link."""
     report = DailyReport.objects.select_related("site").filter(pk=event.report_id).first()
     if report is None:
         return
+    subscribers = reports.subscribers_of(report)
+    if not subscribers:
+        return
+    attachments: list[Attachment] = []
+    try:
+        attachments.append(reports.pdf_attachment(report))
+    except Exception:
+        logger.exception("the PDF of daily report %s could not be made; sending the link only", report.pk)
     link = reverse("inspections:report", args=[report.pk])
-    for user in reports.subscribers_of(report):
+    for user in subscribers:
         with translation.override(user.preferred_language):
             notify(
                 [user],
@@ -36,6 +52,8 @@ def daily_report_built(event: DailyReportBuilt) -> None:
                 link=link,
                 level=Level.INFO,
                 site_id=report.site_id,
+                attachments=attachments,
+                defaults={Medium.EMAIL: True},
             )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -40,6 +40,7 @@ from anquan.org.choices import Role, ScopeLevel
 from anquan.org.models import RoleAssignment, Site, User
 from anquan.org.roles import NOTIFY_MANAGE
 from anquan.platform import audit
+from anquan.platform.attachments.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +62,22 @@ def notify(
     link: str = "",
     level: str = Level.INFO,
     site_id: int | None = None,
+    *,
+    attachments: Sequence[Attachment] = (),
+    defaults: Mapping[str, bool] | None = None,
 ) -> list[Notification]:
     """Notify ``recipients`` through the media their preferences (or the defaults) switch on.
 
     - inbox: one Notification per recipient (critical ones always, whatever the preference);
     - e-mail: one Delivery per recipient with an address, through the site's enabled e-mail channel,
-      or the platform's SMTP server when the site has configured none;
-    - IM: one Delivery per enabled group robot of the site, if any recipient wants IM.
+      or the platform's SMTP server when the site has configured none; it carries ``attachments``
+      (stored files, read when the mail is sent; see ``dispatch.mail_files`` for the size limit);
+    - IM: one Delivery per enabled group robot of the site, if any recipient wants IM (never with
+      files: the robots get the link).
 
-    Inactive users are skipped. Returns the inbox rows written.
+    ``defaults`` replaces the built-in default of a medium for this message (e.g. a report one has
+    subscribed to comes by e-mail even at level info); a person's own preference and the role
+    defaults of the site still win. Inactive users are skipped. Returns the inbox rows written.
     """
     if category not in Category.values:
         raise ValueError(f"unknown notification category: {category!r}")
@@ -78,7 +86,7 @@ def notify(
     ids = {r.pk if isinstance(r, User) else int(r) for r in recipients}
     users = list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
     site = Site.objects.filter(pk=site_id).first() if site_id is not None else None
-    wanted = effective_media(users, category, level, site)
+    wanted = effective_media(users, category, level, site, defaults)
     title, link = title[:200], link[:500]
     with transaction.atomic():
         inbox = Notification.objects.bulk_create(
@@ -110,6 +118,14 @@ def notify(
             robots = Channel.objects.filter(site=site, kind__in=ROBOT_KINDS, enabled=True).order_by("pk")
             deliveries += [Delivery(kind=ch.kind, channel=ch, site=site, **content) for ch in robots]
         created = Delivery.objects.bulk_create(deliveries)
+        if attachments:
+            through = Delivery.attachments.through
+            through.objects.bulk_create(
+                through(delivery_id=d.pk, attachment_id=a.pk)
+                for d in created
+                if d.kind == ChannelKind.EMAIL
+                for a in attachments
+            )
         transaction.on_commit(partial(_enqueue, [d.pk for d in created]), robust=True)
     return inbox
 
@@ -135,9 +151,15 @@ def _enqueue(delivery_ids: list[int]) -> None:
 
 
 def effective_media(
-    users: list[User], category: str, level: str, site: Site | None
+    users: list[User],
+    category: str,
+    level: str,
+    site: Site | None,
+    defaults: Mapping[str, bool] | None = None,
 ) -> dict[int, dict[str, bool]]:
-    """For each user, whether each medium is on: own preference > role default at the site > built-in."""
+    """For each user, whether each medium is on: own preference > role default at the site > the
+    message's ``defaults`` > built-in."""
+    defaults = defaults or {}
     own = {
         (p.user_id, p.medium): p.enabled for p in Preference.objects.filter(user__in=users, category=category)
     }
@@ -159,7 +181,10 @@ def effective_media(
                 media[medium] = own[(u.pk, medium)]
                 continue
             role_values = [by_role[(r, medium)] for r in roles_of[u.pk] if (r, medium) in by_role]
-            media[medium] = any(role_values) if role_values else default_enabled(medium, level)
+            if role_values:
+                media[medium] = any(role_values)
+            else:
+                media[medium] = defaults.get(medium, default_enabled(medium, level))
         result[u.pk] = media
     return result
 

@@ -27,9 +27,9 @@ from anquan.org.models import User
 from anquan.org.roles import WORKORDER_MANAGE
 from anquan.plant import selectors as plant_selectors
 from anquan.platform.api import Page
-from anquan.workorders import selectors, services, sla
+from anquan.workorders import roster, selectors, services, sla
 from anquan.workorders.choices import DispatchRule, OriginKind, Priority, State, StepKind
-from anquan.workorders.models import WorkOrder, WorkOrderStep
+from anquan.workorders.models import Shift, ShiftPattern, WorkOrder, WorkOrderStep
 
 router = Router(tags=["workorders"])
 
@@ -143,6 +143,201 @@ class ReassignIn(Schema):
     note: str = Field("", max_length=2000)
 
 
+# --- the roster (排班): shifts and recurring patterns -----------------------------------------------
+# Same permission as the roster page: workorders.manage reaching the team (403 without it anywhere;
+# a team or shift out of reach is a 400 field error in a body, a 404 in the path).
+SHIFT_FIELDS = {"team": "team_id", "user": "user_id", "people": "people_ids", "duration": "hours"}
+
+
+def _shift_fields(exc: ValidationError) -> ValidationError:
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({SHIFT_FIELDS.get(k, k): v for k, v in exc.error_dict.items()})
+
+
+class ShiftOut(Schema):
+    id: int
+    team_id: int
+    team_name: str
+    user_id: int
+    user_name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    pattern_id: int | None
+    created_by_id: int | None
+
+    @staticmethod
+    def resolve_team_name(obj: Shift) -> str:
+        return obj.team.name
+
+    @staticmethod
+    def resolve_user_name(obj: Shift) -> str:
+        return str(obj.user)
+
+
+class ShiftFilters(Schema):
+    team: Id | None = None
+    user: Id | None = None
+    start: dt.datetime | None = Field(None, alias="from")  # shifts ending after this
+    end: dt.datetime | None = Field(None, alias="to")  # shifts starting before this
+
+
+class ShiftIn(Schema):
+    team_id: Id
+    user_id: Id
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class PatternIn(Schema):
+    team_id: Id
+    people_ids: list[Id] = Field(..., min_length=1, max_length=50)  # the rotation, in order
+    start_time: dt.time
+    hours: float = Field(..., gt=0, le=24)
+    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4, 5, 6], max_length=7)  # 0 = Monday
+    first_day: dt.date
+    last_day: dt.date
+
+
+class PatternOut(Schema):
+    id: int
+    team_id: int
+    people_ids: list[int]
+    start_time: dt.time
+    hours: float
+    weekdays: list[int]
+    first_day: dt.date
+    last_day: dt.date
+    shifts: list[ShiftOut]
+
+    @staticmethod
+    def resolve_people_ids(obj: ShiftPattern) -> list[int]:
+        return list(obj.rotation)
+
+    @staticmethod
+    def resolve_hours(obj: ShiftPattern) -> float:
+        return obj.duration_minutes / 60
+
+    @staticmethod
+    def resolve_shifts(obj: ShiftPattern) -> list[Shift]:
+        return list(obj.shifts.select_related("team", "user").order_by("starts_at", "pk"))
+
+
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    if value is not None and timezone.is_naive(value):
+        raise ValidationError({field: [_("时间须带时区（如 2026-12-01T08:00:00+08:00）。")]})
+    return value
+
+
+@router.get(
+    "/shifts",
+    response=list[ShiftOut],
+    summary=doc(gettext_lazy("排班列表")),
+    description=doc(
+        gettext_lazy(
+            "可排班的班组的班次，按开始时间排序。team、user 按班组、人员筛选；from、to 取与该时段重叠的"
+            "班次（默认从现在起）。需要工单管理权限。"
+        )
+    ),
+    operation_id="workorders_shifts_list",
+)
+@paginate(Page)
+def list_shifts(request: HttpRequest, filters: Query[ShiftFilters]) -> QuerySet[Shift]:
+    user = require(request, WORKORDER_MANAGE)
+    start = _aware(filters.start, "from") or timezone.now()
+    end = _aware(filters.end, "to") or dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+    if end <= start:
+        raise ValidationError({"to": [_("结束时间必须晚于开始时间。")]})
+    qs = roster.shifts(user, start, end)
+    if filters.team is not None:
+        qs = qs.filter(team_id=filters.team)
+    if filters.user is not None:
+        qs = qs.filter(user_id=filters.user)
+    return qs.order_by("starts_at", "pk")
+
+
+@router.post(
+    "/shifts",
+    response={201: ShiftOut},
+    summary=doc(gettext_lazy("添加班次")),
+    description=doc(
+        gettext_lazy("为班组成员排一个班次（最长 24 小时，同一人的班次不能重叠）。需要工单管理权限。")
+    ),
+    operation_id="workorders_shifts_create",
+)
+def create_shift(request: HttpRequest, payload: ShiftIn) -> Status[Shift]:
+    user = require(request, WORKORDER_MANAGE)
+    team = pick(roster.plannable_teams(user), payload.team_id, "team_id")
+    person = User.objects.filter(pk=payload.user_id).first()
+    if person is None:
+        raise ValidationError({"user_id": [_("未找到该记录，或您无权访问。")]})
+    try:
+        shift = roster.plan_shift(
+            user,
+            team=team,
+            user=person,
+            starts_at=_aware(payload.starts_at, "starts_at"),  # type: ignore[arg-type]
+            ends_at=_aware(payload.ends_at, "ends_at"),  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        raise _shift_fields(exc) from exc
+    return Status(
+        201, Shift.objects.select_related("team", "user").get(pk=shift.pk)
+    )  # times in UTC, as listed
+
+
+@router.delete(
+    "/shifts/{shift_id}",
+    response={204: None},
+    summary=doc(gettext_lazy("取消班次")),
+    description=doc(gettext_lazy("取消尚未结束的班次（已结束的保留为当班记录）。需要工单管理权限。")),
+    operation_id="workorders_shifts_cancel",
+)
+def cancel_shift(request: HttpRequest, shift_id: int) -> Status[None]:
+    user = require(request, WORKORDER_MANAGE)
+    shift = get_object_or_404(Shift.objects.filter(team__in=roster.plannable_teams(user)), pk=shift_id)
+    roster.cancel_shift(user, shift)
+    return Status(204, None)
+
+
+@router.post(
+    "/shift-patterns",
+    response={201: PatternOut},
+    summary=doc(gettext_lazy("循环排班")),
+    description=doc(
+        gettext_lazy(
+            "一次排出一段时间（最多 92 天）的班次：每个所选星期几（0 = 周一）从 start_time 起 hours 小时"
+            "（可跨零点），people_ids 中的人员按顺序轮流当班。任一班次与已有班次重叠则全部不排。"
+            "需要工单管理权限。"
+        )
+    ),
+    operation_id="workorders_shift_patterns_create",
+)
+def create_pattern(request: HttpRequest, payload: PatternIn) -> Status[ShiftPattern]:
+    user = require(request, WORKORDER_MANAGE)
+    team = pick(roster.plannable_teams(user), payload.team_id, "team_id")
+    found = {u.pk: u for u in User.objects.filter(pk__in=payload.people_ids)}
+    missing = [pk for pk in payload.people_ids if pk not in found]
+    if missing:
+        raise ValidationError({"people_ids": [_("未找到该记录，或您无权访问。")]})
+    try:
+        pattern = roster.plan_pattern(
+            user,
+            team=team,
+            people=[found[pk] for pk in payload.people_ids],
+            start_time=payload.start_time,
+            duration=dt.timedelta(minutes=round(payload.hours * 60)),
+            weekdays=payload.weekdays,
+            first_day=payload.first_day,
+            last_day=payload.last_day,
+        )
+    except ValidationError as exc:
+        raise _shift_fields(exc) from exc
+    return Status(201, pattern)
+
+
+# --- work orders ---------------------------------------------------------------------------------------
+# (after the roster: "/{order_id}" would otherwise take "/shifts")
 def _order(request: HttpRequest, order_id: int) -> tuple[Any, WorkOrder]:
     user = viewer(request)
     return user, get_object_or_404(selectors.work_orders(user), pk=order_id)

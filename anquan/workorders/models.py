@@ -178,6 +178,41 @@ class NumberSequence(models.Model):
         return f"{self.site_id} {self.day} #{self.last}"
 
 
+class ShiftPattern(TimeStampedModel):
+    """A recurring shift plan (循环排班) planned in one step: on each chosen weekday from ``first_day``
+    to ``last_day`` a shift of ``duration_minutes`` starting at ``start_time`` (the site's local time), taken
+    in turn by the people of ``rotation`` (user ids, in order). Its shifts are ordinary ``Shift``
+    rows pointing back here; see ``roster.plan_pattern``.
+    """
+
+    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("班组"))
+    rotation = models.JSONField(_("轮班人员"), default=list, help_text=_("用户 ID，按轮换顺序"))
+    start_time = models.TimeField(_("每日开始时间"))
+    duration_minutes = models.PositiveIntegerField(_("班次时长（分钟）"))
+    weekdays = models.JSONField(_("星期"), default=list, help_text=_("0 = 周一 … 6 = 周日"))
+    first_day = models.DateField(_("起始日期"))
+    last_day = models.DateField(_("结束日期"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("排班人"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("循环排班")
+        verbose_name_plural = _("循环排班")
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.first_day}–{self.last_day} {self.start_time:%H:%M}"
+
+    def audit_site_id(self) -> int:
+        return self.team.area.site_id
+
+
 class Shift(TimeStampedModel):
     """A person on duty (当班) for a team from ``starts_at`` to ``ends_at`` (at most 24 h).
 
@@ -198,6 +233,14 @@ class Shift(TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("排班人"),
+    )
+    pattern = models.ForeignKey(
+        ShiftPattern,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shifts",
+        verbose_name=_("循环排班"),
     )
 
     class Meta:

@@ -4,6 +4,7 @@ field errors are put back on the forms)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -155,6 +156,65 @@ class ShiftForm(ServiceForm):
         end_day = data["day"] if data["end"] > data["start"] else data["day"] + dt.timedelta(days=1)
         ends_at = dt.datetime.combine(end_day, data["end"], tzinfo=zone)
         return starts_at, ends_at
+
+    def apply(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            error = ValidationError(
+                {self.FIELD_OF.get(name, name): messages for name, messages in error.error_dict.items()}
+            )
+        super().apply(error)
+
+
+class PeopleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj}（{obj.get_username()}）" if obj.name else obj.get_username()
+
+
+class PatternForm(ServiceForm):
+    """A recurring shift plan: the chosen people take the shifts in turn (in the order listed)."""
+
+    WEEKDAY_CHOICES = [
+        (0, _("周一")), (1, _("周二")), (2, _("周三")), (3, _("周四")), (4, _("周五")), (5, _("周六")),
+        (6, _("周日")),
+    ]  # fmt: skip
+
+    team = TeamChoice(label=_("班组"), queryset=Team.objects.none())
+    people = PeopleChoice(
+        label=_("轮班人员"),
+        queryset=User.objects.none(),
+        help_text=_("多选时按列表顺序轮流当班"),
+    )
+    start_time = forms.TimeField(
+        label=_("每日开始"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    hours = forms.DecimalField(
+        label=_("时长（小时）"), min_value=Decimal("0.5"), max_value=Decimal("24"), decimal_places=2,
+        help_text=_("超过零点的班次结束于次日"),
+    )  # fmt: skip
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("星期"), choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    first_day = forms.DateField(
+        label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    last_day = forms.DateField(
+        label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    FIELD_OF = {"duration": "hours"}
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], people: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, prefix="pattern", **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        self.fields["people"].queryset = people  # type: ignore[attr-defined]
+        self.fields["weekdays"].widget.attrs["class"] = "form-check-input"
+
+    def style(self) -> None:
+        super().style()
+        self.fields["people"].widget.attrs["size"] = "5"
+
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=round(float(self.cleaned_data["hours"]) * 60))
 
     def apply(self, error: ValidationError) -> None:
         if hasattr(error, "error_dict"):

@@ -1,7 +1,9 @@
 """The roster page (排班), mounted at /workorders/roster/ (url names ``workorders:roster…``).
 
 - ``roster`` (``roster_page``): the week's shifts of the teams the viewer may plan (``?week=YYYY-MM-DD`` picks the
-  week containing that day), grouped by team and day, and a form to add a shift;
+  week containing that day), grouped by team and day, a form to add a shift and one to plan a
+  recurring pattern;
+- ``roster_pattern``: the pattern form's target (all its shifts or none; errors shown on the page);
 - ``roster_cancel``: cancel a shift that has not ended.
 
 Thin adapters over ``anquan.workorders.roster`` (a team out of reach → 404, nothing to plan → 403,
@@ -28,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from anquan.org.models import Team
 from anquan.workorders import roster
 from anquan.workorders.models import Shift
-from anquan.workorders.web.forms import ShiftForm
+from anquan.workorders.web.forms import PatternForm, ShiftForm
 
 WEEKDAYS = (
     gettext_lazy("周一"),
@@ -101,7 +103,7 @@ def _week(user: Any, teams: list[Team], monday: dt.date) -> list[TeamWeek]:
     return list(weeks.values())
 
 
-def _form(request: HttpRequest, teams: list[Team], monday: dt.date) -> ShiftForm:
+def _form(request: HttpRequest, teams: list[Team], monday: dt.date, *, bound: bool = True) -> ShiftForm:
     today = timezone.localdate()
     initial: dict[str, Any] = {
         "day": today if monday <= today < monday + dt.timedelta(days=7) else monday,
@@ -115,20 +117,65 @@ def _form(request: HttpRequest, teams: list[Team], monday: dt.date) -> ShiftForm
         initial["team"] = int(team_id)
     queryset = roster.plannable_teams(request.user)
     return ShiftForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if bound and request.method == "POST" else None,
         teams=queryset,
         people=roster.team_people(teams),
         initial=initial,
     )
 
 
+def _pattern_form(request: HttpRequest, teams: list[Team], monday: dt.date, *, bound: bool) -> PatternForm:
+    start = max(monday, timezone.localdate())
+    initial: dict[str, Any] = {
+        "start_time": dt.time(8, 0),
+        "hours": 12,
+        "weekdays": list(range(7)),
+        "first_day": start,
+        "last_day": start + dt.timedelta(days=27),
+    }
+    if len(teams) == 1:
+        initial["team"] = teams[0].pk
+    return PatternForm(
+        request.POST if bound else None,
+        teams=roster.plannable_teams(request.user),
+        people=roster.team_people(teams),
+        initial=initial,
+    )
+
+
+def _page(
+    request: HttpRequest, teams: list[Team], monday: dt.date, form: ShiftForm, pattern_form: PatternForm,
+    status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    return render(
+        request,
+        "workorders/roster.html",
+        {
+            "form": form,
+            "pattern_form": pattern_form,
+            "weeks": _week(request.user, teams, monday),
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "previous_url": _week_url(monday - dt.timedelta(days=7)),
+            "next_url": _week_url(monday + dt.timedelta(days=7)),
+            "this_week_url": _week_url(_monday(None)),
+        },
+        status=status,
+    )
+
+
+def _plannable(request: HttpRequest) -> list[Team]:
+    teams = list(roster.plannable_teams(request.user))
+    if not teams:
+        raise PermissionDenied(_("您没有排班的权限。"))
+    return teams
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def roster_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    teams = list(roster.plannable_teams(user))
-    if not teams:
-        raise PermissionDenied(_("您没有排班的权限。"))
+    teams = _plannable(request)
     monday = _monday(request.GET.get("week"))
     form = _form(request, teams, monday)
     status = 200
@@ -157,20 +204,40 @@ def roster_page(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(_week_url(_monday(form.cleaned_data["day"].isoformat())))
         status = 400
-    return render(
-        request,
-        "workorders/roster.html",
-        {
-            "form": form,
-            "weeks": _week(user, teams, monday),
-            "monday": monday,
-            "sunday": monday + dt.timedelta(days=6),
-            "previous_url": _week_url(monday - dt.timedelta(days=7)),
-            "next_url": _week_url(monday + dt.timedelta(days=7)),
-            "this_week_url": _week_url(_monday(None)),
-        },
-        status=status,
-    )
+    return _page(request, teams, monday, form, _pattern_form(request, teams, monday, bound=False), status)
+
+
+@require_POST
+@login_required
+def roster_pattern(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    teams = _plannable(request)
+    monday = _monday(request.GET.get("week"))
+    form = _pattern_form(request, teams, monday, bound=True)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            pattern = roster.plan_pattern(
+                user,
+                team=data["team"],
+                people=list(data["people"]),
+                start_time=data["start_time"],
+                duration=form.duration(),
+                weekdays=data["weekdays"],
+                first_day=data["first_day"],
+                last_day=data["last_day"],
+            )
+        except ValidationError as exc:
+            form.apply(exc)
+        else:
+            count = pattern.shifts.count()
+            messages.success(
+                request,
+                _("已按循环排班生成 %(n)d 个班次（%(first)s 至 %(last)s）。")
+                % {"n": count, "first": pattern.first_day, "last": pattern.last_day},
+            )
+            return redirect(_week_url(_monday(pattern.first_day.isoformat())))
+    return _page(request, teams, monday, _form(request, teams, monday, bound=False), form, 400)
 
 
 @require_POST

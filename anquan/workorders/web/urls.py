@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("roster/", roster_views.roster_page, name="roster"),
     path("roster/<int:pk>/cancel/", roster_views.cancel_shift, name="roster_cancel"),
+    path("roster/pattern/", roster_views.roster_pattern, name="roster_pattern"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),
 ]
