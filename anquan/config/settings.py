@@ -237,6 +237,10 @@ EMAIL_TIMEOUT = 10
 # Attempts per e-mail or robot delivery before it is marked failed (back-off 30 s, 2 min, 8 min,
 # 30 min, then 2 h between them).
 ANQUAN_NOTIFY_MAX_ATTEMPTS = env.int("ANQUAN_NOTIFY_MAX_ATTEMPTS", default=6)
+# Files an e-mail may carry together (e.g. the daily report's PDF); larger ones are left out and
+# the mail points to the link instead. 10 MB is what most mail servers accept once base64 has
+# grown a file by a third.
+ANQUAN_NOTIFY_MAX_ATTACHMENT_MB = env.float("ANQUAN_NOTIFY_MAX_ATTACHMENT_MB", default=10.0)
 # The address people reach Anquan at (e.g. https://anquan.example.cn): links in e-mails and IM
 # messages are made absolute with it; without it they carry no link.
 ANQUAN_PUBLIC_URL = env.str("ANQUAN_PUBLIC_URL", default="")

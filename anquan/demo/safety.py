@@ -25,6 +25,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from anquan.demo import site as demo
+from anquan.hazards import selectors as hazard_selectors
 from anquan.hazards import services as hazards
 from anquan.hazards.choices import HazardCategory, HazardGrade, HazardSource, ManageType
 from anquan.hazards.models import Hazard
@@ -54,6 +55,9 @@ SIGNAL_EVERY = dt.timedelta(hours=2)
 SCORE_EVERY = 2  # the health trend at load: a score every second signal time (4 h); ingesting scores now
 SIGNAL_SOURCE = "巡检机器人 XJ-01"
 REPORT_SEND_AT = dt.time(7, 30)
+# The major hazard (a safety valve past its calibration, still in use) meets item 15 of the 2017
+# determination standard, "安全阀、爆破片等安全附件未正常投用", when that standard is in force on its day.
+MAJOR_CRITERIA = ("安监总管三〔2017〕121号", 15)
 
 
 def photo(
@@ -106,6 +110,18 @@ def load(site: Site, now: dt.datetime | None = None) -> Made:
 
 
 # --- hazards ------------------------------------------------------------------------------------
+def _major_criteria(hazard: Hazard) -> list[int]:
+    """The item the demo's major hazard cites, if its standard is in force on the hazard's day."""
+    code, number = MAJOR_CRITERIA
+    return [
+        item.pk
+        for criteria_set in hazard_selectors.criteria_in_force(hazard_selectors.hazard_day(hazard))
+        if criteria_set.code == code
+        for item in criteria_set.items.all()
+        if item.number == number
+    ]
+
+
 def _hazards(
     people: dict[str, User], areas: dict[str, Area], equipment: dict[str, Equipment], now: dt.datetime
 ) -> list[Hazard]:
@@ -215,7 +231,8 @@ def _hazards(
     hazards.verify(officer, hazard, note="核对安全阀台账，确认超期。", now=ago(7.9))
     hazards.grade(
         officer, hazard, grade=HazardGrade.MAJOR, manage_type=ManageType.DEADLINE,
-        lec_l=3, lec_e=6, lec_c=40, note="压力容器安全附件失效，按重大隐患判定标准认定为重大隐患。", now=ago(7.8),
+        lec_l=3, lec_e=6, lec_c=40, criteria=_major_criteria(hazard),
+        note="压力容器安全附件失效，按重大隐患判定标准认定为重大隐患。", now=ago(7.8),
     )  # fmt: skip
     hazards.submit_plan(
         officer, hazard, now=ago(7),

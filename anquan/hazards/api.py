@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -35,7 +35,14 @@ from anquan.hazards.choices import (
     RiskColour,
 )
 from anquan.hazards.grading import national_codes
-from anquan.hazards.models import DuplicateCandidate, Hazard, HazardStep, MajorHazardPlan, RiskMatrix
+from anquan.hazards.models import (
+    CriteriaSet,
+    DuplicateCandidate,
+    Hazard,
+    HazardStep,
+    MajorHazardPlan,
+    RiskMatrix,
+)
 from anquan.monitoring import selectors as monitoring_selectors
 from anquan.org.access import Access
 from anquan.org.api import Id, doc, pick, require, viewer
@@ -57,6 +64,15 @@ class NationalOut(Schema):
     state: str | None
     danger_src: str | None
     hazard_danger_type: str | None
+
+
+class CitedOut(Schema):
+    """An item of a major-hazard determination standard the grader cited, as it read then."""
+
+    set_id: int
+    code: str
+    number: int
+    text: str
 
 
 class HazardOut(Schema):
@@ -102,6 +118,7 @@ class HazardOut(Schema):
     duplicate_of_id: int | None
     reject_kind: str
     reject_reason: str
+    criteria: list[CitedOut]
     national: NationalOut
 
     @staticmethod
@@ -249,14 +266,60 @@ class RejectIn(Schema):
 
 
 class GradeIn(Schema):
-    grade: HazardGrade
+    grade: HazardGrade | None = Field(None, description="引用判定标准条款时可不填（即为重大）")
     manage_type: ManageType
     lec_l: float | None = None
     lec_e: float | None = None
     lec_c: float | None = None
     ls_l: int | None = None
     ls_s: int | None = None
+    criteria: list[int] = Field(
+        default_factory=list, description="引用的重大事故隐患判定标准条款 id（须为隐患发现之日现行的标准）"
+    )
     note: str = Field("", max_length=services.MAX_NOTE)
+
+
+class CriteriaItemIn(Schema):
+    number: int
+    text: str
+
+
+class CriteriaSetIn(Schema):
+    code: str = Field(..., description="文号，如“安监总管三〔2017〕121号”")
+    title: str
+    scope: str = Field(..., description="适用行业，如“化工和危险化学品”；同一行业的有效期不能重叠")
+    effective_from: dt.date
+    effective_to: dt.date | None = Field(None, description="最后有效的一天；空为至今有效")
+    items: list[CriteriaItemIn]
+
+
+class CriteriaItemOut(Schema):
+    id: int
+    number: int
+    text: str
+
+
+class CriteriaSetOut(Schema):
+    id: int
+    code: str
+    title: str
+    scope: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    cited: int  # hazards citing it: read-only when > 0
+    items: list[CriteriaItemOut]
+
+    @staticmethod
+    def resolve_cited(obj: CriteriaSet) -> int:
+        return selectors.criteria_cited(obj)
+
+    @staticmethod
+    def resolve_items(obj: CriteriaSet) -> list[Any]:
+        return list(obj.items.all())
+
+
+class CriteriaQuery(Schema):
+    date: dt.date | None = Field(None, description="只列出该日现行的标准")
 
 
 class RiskMatrixIn(Schema):
@@ -505,6 +568,99 @@ def put_risk_matrix(request: HttpRequest, site_id: int, payload: RiskMatrixIn) -
     return _matrix_out(config)
 
 
+# --- major-hazard determination standards (重大事故隐患判定标准) -----------------------------------
+def _loader(request: HttpRequest) -> Any:
+    user = require(request, HAZARD_MANAGE)
+    if not selectors.may_load_criteria(user):
+        raise PermissionDenied(_("只有全场所的隐患管理权限才能录入或修改重大事故隐患判定标准。"))
+    return user
+
+
+def _criteria_set(criteria_id: int) -> CriteriaSet:
+    return get_object_or_404(selectors.criteria_sets(), pk=criteria_id)
+
+
+@router.get(
+    "/criteria",
+    response=list[CriteriaSetOut],
+    summary=doc(gettext_lazy("重大事故隐患判定标准")),
+    description=doc(
+        gettext_lazy(
+            "各行业的判定标准及其条款，按施行日期分版本；date 只列出该日现行的。评估隐患的人员可查看。"
+        )
+    ),
+    operation_id="hazards_criteria_list",
+)
+def list_criteria(request: HttpRequest, params: Query[CriteriaQuery]) -> list[CriteriaSet]:
+    require(request, HAZARD_MANAGE)
+    if params.date is not None:
+        return selectors.criteria_in_force(params.date)
+    return list(selectors.criteria_sets())
+
+
+@router.get(
+    "/criteria/{int:criteria_id}",
+    response=CriteriaSetOut,
+    summary=doc(gettext_lazy("判定标准详情")),
+    operation_id="hazards_criteria_detail",
+)
+def get_criteria(request: HttpRequest, criteria_id: int) -> CriteriaSet:
+    require(request, HAZARD_MANAGE)
+    return _criteria_set(criteria_id)
+
+
+@router.post(
+    "/criteria",
+    response={201: CriteriaSetOut},
+    summary=doc(gettext_lazy("录入判定标准")),
+    description=doc(
+        gettext_lazy(
+            "须有全场所的隐患管理权限。条款号不能重复；同一行业的有效期不能重叠（新版本施行前，请先给旧版本设置废止日期）。"
+        )
+    ),
+    operation_id="hazards_criteria_create",
+)
+def create_criteria(request: HttpRequest, payload: CriteriaSetIn) -> Status[CriteriaSet]:
+    user = _loader(request)
+    created = services.create_criteria_set(
+        user, **payload.dict(exclude={"items"}), items=[(i.number, i.text) for i in payload.items]
+    )
+    return Status(201, _criteria_set(created.pk))
+
+
+@router.put(
+    "/criteria/{int:criteria_id}",
+    response=CriteriaSetOut,
+    summary=doc(gettext_lazy("修改判定标准")),
+    description=doc(
+        gettext_lazy(
+            "未被隐患引用时可修改全部内容（条款整体替换）；已被引用的只能设置废止日期，更正请录入新版本。"
+        )
+    ),
+    operation_id="hazards_criteria_update",
+)
+def update_criteria(request: HttpRequest, criteria_id: int, payload: CriteriaSetIn) -> CriteriaSet:
+    user = _loader(request)
+    stored = _criteria_set(criteria_id)
+    services.update_criteria_set(
+        user, stored, **payload.dict(exclude={"items"}), items=[(i.number, i.text) for i in payload.items]
+    )
+    return _criteria_set(stored.pk)
+
+
+@router.delete(
+    "/criteria/{int:criteria_id}",
+    response={204: None},
+    summary=doc(gettext_lazy("删除判定标准")),
+    description=doc(gettext_lazy("只能删除未被隐患引用的（误录入的）标准。")),
+    operation_id="hazards_criteria_delete",
+)
+def delete_criteria(request: HttpRequest, criteria_id: int) -> Status[None]:
+    user = _loader(request)
+    services.delete_criteria_set(user, _criteria_set(criteria_id))
+    return Status(204, None)
+
+
 @router.get(
     "/{int:hazard_id}",
     response=HazardDetailOut,
@@ -613,7 +769,8 @@ def reject(request: HttpRequest, hazard_id: int, payload: RejectIn) -> Hazard:
     description=doc(
         gettext_lazy(
             "按场所的评估方法：LEC 法填写 lec_l、lec_e、lec_c（D = L×E×C 决定风险颜色）；风险矩阵法填写"
-            " ls_l、ls_s（R = L×S，颜色取矩阵中该格）。"
+            " ls_l、ls_s（R = L×S，颜色取矩阵中该格）。criteria 为引用的重大事故隐患判定标准条款 id（隐患"
+            "发现之日现行的标准），引用任一条即为重大隐患。"
         )
     ),
     operation_id="hazards_grade",
@@ -625,13 +782,14 @@ def grade(request: HttpRequest, hazard_id: int, payload: GradeIn) -> Hazard:
         services.grade(
             user,
             hazard,
-            grade=payload.grade,
+            grade=payload.grade or "",
             manage_type=payload.manage_type,
             lec_l=payload.lec_l,
             lec_e=payload.lec_e,
             lec_c=payload.lec_c,
             ls_l=payload.ls_l,
             ls_s=payload.ls_s,
+            criteria=payload.criteria,
             note=payload.note,
         )
     )

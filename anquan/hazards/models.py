@@ -5,10 +5,14 @@ rejected, graded (一般/重大, risk colour by LEC or the site's LS matrix, 即
 with evidence, accepted by someone else and closed (销号). Every step is a ``HazardStep`` on its
 timeline; a major hazard also has a ``MajorHazardPlan`` (six elements) with its approval. Likely
 duplicates found at report time are kept as ``DuplicateCandidate``s for the verifier. A site's
-grading method and LS matrix are its ``RiskMatrix``.
+grading method and LS matrix are its ``RiskMatrix``. The major-hazard determination standards
+(重大事故隐患判定标准), versioned by effective date, are ``CriteriaSet``s with their ``CriteriaItem``s;
+a grader's citations are ``HazardCriterion`` rows plus the hazard's ``criteria`` snapshot.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -99,6 +103,9 @@ class Hazard(TimeStampedModel):
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("评估人")
     )
     graded_at = models.DateTimeField(_("评估时间"), null=True, blank=True)
+    # the determination-standard items cited at grading, as they read then:
+    # [{"set_id": 1, "code": "安监总管三〔2017〕121号", "number": 15, "text": "…"}, …]
+    criteria = models.JSONField(_("重大隐患判定依据"), default=list, blank=True)
     # rectification
     responsible = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("整改责任人")
@@ -276,3 +283,72 @@ class RiskMatrix(TimeStampedModel):
         return grading.Matrix(
             tuple(self.likelihood), tuple(self.severity), tuple(tuple(row) for row in self.cells)
         )
+
+
+class CriteriaSet(TimeStampedModel):
+    """A major-hazard determination standard (重大事故隐患判定标准), e.g. 安监总管三〔2017〕121号 for
+    化工和危险化学品, with its numbered items. Versioned by effective date: the set in force for a
+    hazard is the one of its scope whose range covers the day it was reported; ranges of one scope
+    never overlap. Written only by ``services.criteria``; read-only once a hazard cites it (a
+    correction is a new version)."""
+
+    code = models.CharField(_("文号"), max_length=80, unique=True)
+    title = models.CharField(_("标准名称"), max_length=200)
+    # descriptive text (org.Site has no industry field): sets of the same scope may not overlap
+    scope = models.CharField(_("适用行业"), max_length=60)
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("废止日期（含当日仍有效）"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("录入人")
+    )
+
+    class Meta:
+        ordering = ["scope", "-effective_from", "pk"]
+        verbose_name = _("重大事故隐患判定标准")
+        verbose_name_plural = _("重大事故隐患判定标准")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def covers(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+
+class CriteriaItem(models.Model):
+    """One numbered item of a determination standard (第 n 条)."""
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.CASCADE, related_name="items", verbose_name=_("判定标准")
+    )
+    number = models.PositiveSmallIntegerField(_("条款号"))
+    text = models.TextField(_("条款内容"))
+
+    class Meta:
+        ordering = ["criteria_set", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "number"], name="hazards_criteria_item_unique")
+        ]
+        verbose_name = _("判定标准条款")
+        verbose_name_plural = _("判定标准条款")
+
+    def __str__(self) -> str:
+        return gettext("%(code)s 第 %(number)d 条") % {"code": self.criteria_set.code, "number": self.number}
+
+
+class HazardCriterion(models.Model):
+    """A hazard cites an item (set by ``services.grade``); the item cannot be deleted while cited."""
+
+    hazard = models.ForeignKey(
+        Hazard, on_delete=models.CASCADE, related_name="citations", verbose_name=_("隐患")
+    )
+    item = models.ForeignKey(
+        CriteriaItem, on_delete=models.PROTECT, related_name="citations", verbose_name=_("判定标准条款")
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hazard", "item"], name="hazards_citation_unique")]
+        verbose_name = _("隐患判定依据")
+        verbose_name_plural = _("隐患判定依据")
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id} → {self.item_id}"

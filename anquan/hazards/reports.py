@@ -19,6 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from anquan.hazards.choices import FINAL_STATES, HazardGrade, HazardState, RiskColour
+from anquan.hazards.criteria import cited_text
 from anquan.hazards.grading import national_codes
 from anquan.hazards.models import Hazard
 
@@ -186,6 +187,7 @@ def columns() -> list[tuple[str, Any, int]]:
         (_("验收时间"), lambda h: _local(h.accepted_at), 18),
         (_("销号时间"), lambda h: _local(h.closed_at), 18),
         (_("须向上级报告"), lambda h: _("是") if h.report_upward else "", 10),
+        (_("重大隐患判定依据"), lambda h: cited_text(h.criteria), 30),
         (_("国家接口-隐患级别"), lambda h: national_codes(h)["hazard_level"] or "", 12),
         (_("国家接口-治理类型"), lambda h: national_codes(h)["manage_type"] or "", 12),
         (_("国家接口-隐患状态"), lambda h: national_codes(h)["state"] or "", 12),

@@ -7,14 +7,16 @@ follows their own reports without seeing the register).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from anquan.hazards import grading
 from anquan.hazards.choices import FINAL_STATES, GradingMethod, HazardState
-from anquan.hazards.models import Hazard, HazardStep, RiskMatrix
+from anquan.hazards.models import CriteriaItem, CriteriaSet, Hazard, HazardCriterion, HazardStep, RiskMatrix
 from anquan.monitoring.alarms.escalation import recipients
 from anquan.org.access import Access, Paths
 from anquan.org.choices import Role
@@ -120,3 +122,38 @@ def configurable_sites(viewer: Any) -> QuerySet[Site]:
     """The sites whose grading method and matrix ``viewer`` may change (``hazards.manage`` over the
     whole site)."""
     return Access.of(viewer).filter(Site.objects.order_by("name", "pk"), HAZARD_MANAGE, SITE_PATHS)
+
+
+# --- major-hazard determination standards (重大事故隐患判定标准) ------------------------------------
+def criteria_sets() -> QuerySet[CriteriaSet]:
+    """Every set, with its items (national standards: the same for every site)."""
+    return CriteriaSet.objects.prefetch_related(
+        Prefetch("items", queryset=CriteriaItem.objects.order_by("number"))
+    ).order_by("scope", "-effective_from", "pk")
+
+
+def criteria_in_force(day: dt.date) -> list[CriteriaSet]:
+    """The sets in force on ``day`` (one per scope at most: ranges of a scope never overlap)."""
+    return list(
+        criteria_sets()
+        .filter(effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+    )
+
+
+def hazard_day(hazard: Hazard) -> dt.date:
+    """The day whose standard applies to ``hazard``: the local day it was reported (found)."""
+    return timezone.localdate(hazard.reported_at)
+
+
+def criteria_cited(criteria_set: CriteriaSet) -> int:
+    """How many hazards cite an item of ``criteria_set`` (cited: the set is read-only)."""
+    return HazardCriterion.objects.filter(item__criteria_set=criteria_set).values("hazard").distinct().count()
+
+
+def may_load_criteria(viewer: Any) -> bool:
+    """Whether ``viewer`` may load or correct a determination standard: ``hazards.manage`` over a
+    whole site (as for the site's risk matrix)."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
+        return False
+    return Access.of(viewer).can(HAZARD_MANAGE) and configurable_sites(viewer).exists()

@@ -526,7 +526,7 @@ def get_report(request: HttpRequest, report_id: int) -> DailyReport:
 )
 def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(selectors.reports(require(request, INSPECTION_VIEW)), pk=report_id)
-    response = HttpResponse(reports.render_pdf(report), content_type="application/pdf")
+    response = HttpResponse(reports.pdf_bytes(report), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="health-report-{report.site_id}-{report.date}.pdf"'
     )

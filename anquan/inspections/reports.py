@@ -267,3 +267,10 @@ def pdf_attachment(report: DailyReport) -> Attachment:
     if stored is not None:
         return stored
     return store_upload(None, report, ContentFile(render_pdf(report), name=pdf_name(report)))
+
+
+def pdf_bytes(report: DailyReport) -> bytes:
+    """The report's PDF as downloaded from its page and the API: the same stored file the
+    subscribers were sent."""
+    with pdf_attachment(report).file.open("rb") as stream:
+        return bytes(stream.read())

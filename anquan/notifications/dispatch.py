@@ -16,7 +16,6 @@ from anquan.notifications.channels import DeliveryError, MailFile, Message, Smtp
 from anquan.notifications.choices import Category, ChannelKind, Level
 from anquan.notifications.models import Channel, Delivery
 
-DEFAULT_MAX_ATTACHMENT_MB = 10  # what most mail servers accept once base64 has grown it by a third
 
 
 class PermanentError(DeliveryError):
@@ -41,7 +40,7 @@ def _label(choices: type[Category] | type[Level], value: str) -> str:
 
 
 def max_attachment_bytes() -> int:
-    mb = float(getattr(settings, "ANQUAN_NOTIFY_MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB))
+    mb = float(settings.ANQUAN_NOTIFY_MAX_ATTACHMENT_MB)
     return int(mb * 1024 * 1024)
 
 

@@ -100,6 +100,13 @@ def test_the_major_hazard_has_its_approved_plan_and_is_being_rectified(loaded: S
     plan = MajorHazardPlan.objects.get(hazard=major)
     assert plan.status == PlanStatus.APPROVED
     assert plan.approved_by.username == demo.EHS_DIRECTOR
+    # found on 2026-03-03, while the 2017 determination standard was in force: it cites item 15
+    assert [(c["code"], c["number"]) for c in major.criteria] == [("安监总管三〔2017〕121号", 15)]
+
+
+def test_after_the_2017_standard_the_major_hazard_is_graded_by_judgement_alone() -> None:
+    hazard = Hazard(reported_at=dt.datetime(2026, 10, 8, 10, tzinfo=SHANGHAI))
+    assert safety._major_criteria(hazard) == []
 
 
 def test_photos_are_the_evidence_of_reports_and_rectifications(loaded: Site) -> None:

@@ -9,6 +9,8 @@ timeline, and publishes its event after commit:
   close: ``hazards.manage``; rectify: the assigned responsible person only; accept:
   ``hazards.accept`` and never the rectifier; approve a major hazard's plan:
   ``hazards.approve_major``.
+- load, correct or remove a major-hazard determination standard (重大事故隐患判定标准):
+  ``hazards.manage`` over a whole site; a standard a hazard cites is read-only.
 - A submitted report is never altered or deleted by its reporter: there is no such use case, and
   attachments are added to a hazard only here (``may_attach`` is open inside these services only).
 """
@@ -22,6 +24,11 @@ from anquan.hazards.services._base import (
     MAX_NOTE,
     REMIND_BEFORE,
     may_attach,
+)
+from anquan.hazards.services.criteria import (
+    create_criteria_set,
+    delete_criteria_set,
+    update_criteria_set,
 )
 from anquan.hazards.services.deadlines import run_deadlines
 from anquan.hazards.services.intake import alarm_failure, hazard_from_alarm, report_hazard
@@ -57,6 +64,8 @@ __all__ = [
     "assign",
     "assignable",
     "close",
+    "create_criteria_set",
+    "delete_criteria_set",
     "grade",
     "hazard_from_alarm",
     "may_attach",
@@ -68,6 +77,7 @@ __all__ = [
     "run_deadlines",
     "set_risk_matrix",
     "submit_plan",
+    "update_criteria_set",
     "verify",
     "work_order_priority",
 ]

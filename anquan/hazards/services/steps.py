@@ -22,7 +22,7 @@ from anquan.hazards.choices import (
     RejectKind,
     StepKind,
 )
-from anquan.hazards.models import Hazard, MajorHazardPlan
+from anquan.hazards.models import CriteriaItem, CriteriaSet, Hazard, HazardCriterion, MajorHazardPlan
 from anquan.hazards.services._base import (
     MAX_FUNDS,
     MAX_NOTE,
@@ -131,26 +131,72 @@ def _given(value: Any) -> bool:
     return value not in (None, "")
 
 
+def _cited(hazard: Hazard, value: Any, errors: dict[str, list[str]]) -> list[CriteriaItem]:
+    """The determination-standard items (ids) a grader cites: each of a set in force on the day
+    the hazard was reported."""
+    ids: list[int] = []
+    for entry in value or ():
+        try:
+            ids.append(int(entry))
+        except (TypeError, ValueError):
+            errors["criteria"] = [_("所选判定标准条款不存在。")]
+            return []
+    found = {
+        item.pk: item
+        for item in CriteriaItem.objects.select_related("criteria_set")
+        .filter(pk__in=ids)
+        .order_by("criteria_set__code", "number")
+    }
+    day = selectors.hazard_day(hazard)
+    messages: list[str] = []
+    if any(pk not in found for pk in ids):
+        messages.append(_("所选判定标准条款不存在。"))
+    for item in found.values():
+        if not item.criteria_set.covers(day):
+            messages.append(
+                _("“%(code)s”第 %(number)d 条不是该隐患发现之日（%(day)s）现行的判定标准条款。")
+                % {"code": item.criteria_set.code, "number": item.number, "day": day.isoformat()}
+            )
+    if messages:
+        errors["criteria"] = messages
+    return list(found.values())
+
+
+def _snapshot(items: Sequence[CriteriaItem]) -> list[dict[str, Any]]:
+    return [
+        {"set_id": i.criteria_set_id, "code": i.criteria_set.code, "number": i.number, "text": i.text}
+        for i in items
+    ]
+
+
 def grade(
     actor: Any,
     hazard: Hazard,
     *,
-    grade: str,
+    grade: str = "",
     manage_type: str,
     lec_l: Any = None,
     lec_e: Any = None,
     lec_c: Any = None,
     ls_l: Any = None,
     ls_s: Any = None,
+    criteria: Sequence[Any] = (),
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Hazard:
     """Grade a verified hazard: 一般/重大, 即查即改/限期整改, and its risk colour by the site's
     method — LEC (L, E, C required; D = L×E×C and the colour bands) or the site's LS matrix (L, S
-    required; R = L×S and the colour of that cell). The other method's factors are refused."""
+    required; R = L×S and the colour of that cell). The other method's factors are refused.
+
+    ``criteria``: ids of the items of the determination standard in force on the day the hazard
+    was reported (重大事故隐患判定标准) that it meets; citing any makes it 重大. A major hazard
+    without an item is the grader's judgement. Grading again replaces the citations."""
     note = _text(note, "note", required=False, limit=MAX_NOTE)
     _require(actor, HAZARD_MANAGE, hazard)
     errors: dict[str, list[str]] = {}
+    cited = _cited(hazard, criteria, errors)
+    if cited:
+        grade = HazardGrade.MAJOR
     if grade not in HazardGrade.values:
         errors["grade"] = [_("请选择隐患等级。")]
     if manage_type not in ManageType.values:
@@ -190,6 +236,12 @@ def grade(
     with transaction.atomic():
         hazard = _lock(hazard)
         _expect(hazard, HazardState.VERIFIED, HazardState.GRADED)
+        if cited:  # the sets may not change under the citation (their writes lock them too)
+            sets = {item.criteria_set_id for item in cited}
+            list(CriteriaSet.objects.select_for_update().filter(pk__in=sets).values_list("pk"))
+            cited = _cited(hazard, [item.pk for item in cited], errors)
+            if errors:
+                raise ValidationError(errors)
         before, now, from_state = audit.snapshot(hazard), now or timezone.now(), hazard.state
         hazard.state = HazardState.GRADED
         hazard.grade, hazard.manage_type, hazard.risk_colour = grade, manage_type, risk_colour
@@ -198,8 +250,11 @@ def grade(
         hazard.ls_l, hazard.ls_s = ls
         hazard.ls_r = r
         hazard.report_upward = grade == HazardGrade.MAJOR
+        hazard.criteria = _snapshot(cited)
         hazard.graded_by, hazard.graded_at = _user_or_none(actor), now
         hazard.save()
+        HazardCriterion.objects.filter(hazard=hazard).delete()
+        HazardCriterion.objects.bulk_create(HazardCriterion(hazard=hazard, item=item) for item in cited)
         audit.record_update(actor, hazard, before)
         data: dict[str, Any] = {
             "grade": grade,
@@ -207,6 +262,8 @@ def grade(
             "manage_type": manage_type,
             "method": config.method,
         }
+        if cited:
+            data["criteria"] = hazard.criteria
         if d is not None:
             data.update({"L": lec[0], "E": lec[1], "C": lec[2], "D": d})
         if r is not None:

@@ -14,7 +14,7 @@ from PIL import Image
 from anquan.api.tests.matrix import Op
 from anquan.conftest import World
 from anquan.hazards import grading, services
-from anquan.hazards.models import Hazard
+from anquan.hazards.models import CriteriaSet, Hazard
 from anquan.monitoring import services as monitoring
 from anquan.monitoring.alarms.processor import AlarmProcessor
 from anquan.monitoring.models import AlarmOccurrence
@@ -118,6 +118,39 @@ def ls_payload(w: World) -> dict[str, Any]:
         "cells": [list(row) for row in matrix.cells],
     }
 
+
+SHIPPED_2017 = "安监总管三〔2017〕121号"  # the determination standard the data migration ships
+
+
+def criteria_payload(w: World) -> dict[str, Any]:
+    """A made-up standard of a made-up scope (AQ 3067—2026's text is not at hand here)."""
+    return {
+        "code": "测试〔2026〕1号",
+        "title": "《测试行业重大事故隐患判定标准》",
+        "scope": "测试行业",
+        "effective_from": "2026-01-01",
+        "effective_to": None,
+        "items": [{"number": 1, "text": "测试条款一。"}, {"number": 2, "text": "测试条款二。"}],
+    }
+
+
+def loaded_criteria(w: World) -> CriteriaSet:
+    data = criteria_payload(w)
+    return services.create_criteria_set(
+        None,
+        **{**data, "effective_from": dt.date(2026, 1, 1)},
+    )
+
+
+def shipped_criteria(w: World) -> CriteriaSet:
+    return CriteriaSet.objects.get(code=SHIPPED_2017)
+
+
+NATIONAL = (
+    "determination standards are national, the same for every site: there is no other scope to hide "
+    "them from or to load them for"
+)
+LOADER_ONLY = (("manager_a1", 403),)  # hazards.manage in one area only, not over a whole site
 
 NOTE = lambda w: {"note": ""}  # noqa: E731
 SCOPE = (
@@ -226,6 +259,29 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         denied=(("manager_a1", 403),),  # hazards.manage in one area only, not over the site
         target=lambda w: w.site_a,
         payload=ls_payload,
+    ),
+    ("GET", "/hazards/criteria"): Op(right="manager_a1", wrong="worker_a1", why=NATIONAL),
+    ("GET", "/hazards/criteria/{criteria_id}"): Op(
+        right="manager_a1", wrong="worker_a1", target=shipped_criteria, why=NATIONAL
+    ),
+    ("POST", "/hazards/criteria"): Op(
+        right="officer_a",
+        ok=201,
+        wrong="worker_a1",
+        denied=LOADER_ONLY,
+        payload=criteria_payload,
+        why=NATIONAL,
+    ),
+    ("PUT", "/hazards/criteria/{criteria_id}"): Op(
+        right="officer_a",
+        wrong="worker_a1",
+        denied=LOADER_ONLY,
+        target=loaded_criteria,
+        payload=lambda w: {**criteria_payload(w), "effective_to": "2026-12-31"},
+        why=NATIONAL,
+    ),
+    ("DELETE", "/hazards/criteria/{criteria_id}"): Op(
+        right="officer_a", ok=204, wrong="worker_a1", denied=LOADER_ONLY, target=loaded_criteria, why=NATIONAL
     ),
     ("POST", "/hazards/{hazard_id}/close"): Op(
         right="officer_a", wrong="worker_a1", other=("admin_b",), target=accepted, payload=NOTE

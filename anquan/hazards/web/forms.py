@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from anquan.hazards import grading, services
+from anquan.hazards import criteria, grading, services
 from anquan.hazards.choices import (
     GradingMethod,
     HazardCategory,
@@ -19,7 +19,7 @@ from anquan.hazards.choices import (
     ManageType,
     RiskColour,
 )
-from anquan.hazards.models import RiskMatrix
+from anquan.hazards.models import CriteriaSet, RiskMatrix
 from anquan.org.models import Area, User
 from anquan.plant.models import Equipment
 from anquan.plant.web.forms import ServiceForm
@@ -99,14 +99,34 @@ class RejectForm(ServiceForm):
 
 
 class GradeForm(ServiceForm):
-    """Grading by the site's method: the LEC factors, or the levels of the site's LS matrix."""
+    """Grading by the site's method: the LEC factors, or the levels of the site's LS matrix; and
+    the items of the determination standards in force on the hazard's day that it meets."""
 
     grade = forms.ChoiceField(label=_("隐患等级"), choices=HazardGrade.choices)
     manage_type = forms.ChoiceField(label=_("治理类型"), choices=ManageType.choices)
+    criteria = forms.TypedMultipleChoiceField(
+        label=_("重大隐患判定依据"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("勾选任一条款即判定为重大隐患；判定为重大隐患时，建议勾选所依据的条款。"),
+    )
     note = forms.CharField(label=_("说明"), required=False, max_length=services.MAX_NOTE)
 
-    def __init__(self, *args: Any, config: RiskMatrix, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, config: RiskMatrix, criteria_sets: list[CriteriaSet], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.criteria_sets = criteria_sets
+        if criteria_sets:
+            field = self.fields["criteria"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [
+                (f"{s.code} {s.title}", [(i.pk, f"{i.number}. {i.text}") for i in s.items.all()])
+                for s in criteria_sets
+            ]
+        else:
+            del self.fields["criteria"]
         self.method = config.method
         factors: dict[str, forms.Field]
         if config.method == GradingMethod.LS:
@@ -137,6 +157,8 @@ class GradeForm(ServiceForm):
         self.style()
         for name in factors:
             self.fields[name].widget.attrs["data-grading-factor"] = name
+        if "criteria" in self.fields:
+            self.fields["criteria"].widget.attrs["class"] = "form-check-input"
 
 
 class RiskMatrixForm(ServiceForm):
@@ -284,3 +306,63 @@ class FromAlarmForm(ServiceForm):
         max_length=services.MAX_DESCRIPTION,
         help_text=_("不填则按报警自动生成。"),
     )
+
+
+class CriteriaSetForm(ServiceForm):
+    """A determination standard: its code, title, scope, dates and items — pasted one a line
+    ("number text") or uploaded as .xlsx / .csv (number, text). ``read_only``: a cited set, of
+    which only the last day may change."""
+
+    code = forms.CharField(
+        label=_("文号"), max_length=80, help_text=_("如“安监总管三〔2017〕121号”、“AQ 3067—2026”。")
+    )
+    title = forms.CharField(label=_("标准名称"), max_length=200)
+    scope = forms.CharField(
+        label=_("适用行业"),
+        max_length=60,
+        help_text=_("如“化工和危险化学品”。同一行业的各版本有效期不能重叠。"),
+    )
+    effective_from = forms.DateField(label=_("施行日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_to = forms.DateField(
+        label=_("废止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("最后有效的一天；不填为至今有效。新版本施行前，请给旧版本设置废止日期。"),
+    )
+    items = forms.CharField(
+        label=_("条款"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_("每行一条：条款号 + 空格 + 内容，如“2 特种作业人员未持证上岗。”"),
+    )
+    file = forms.FileField(
+        label=_("或上传条款表"),
+        required=False,
+        help_text=_("Excel（.xlsx）或 CSV：第一列条款号，第二列内容；上传后以文件为准。"),
+    )
+
+    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_only = read_only
+        if read_only:
+            for name in ("code", "title", "scope", "effective_from", "items"):
+                self.fields[name].disabled = True
+            del self.fields["file"]
+
+    def values(self) -> dict[str, Any]:
+        """What ``services.create_criteria_set`` / ``update_criteria_set`` take (the items parsed;
+        a parsing error raises the ValidationError to show)."""
+        data = self.cleaned_data
+        upload = data.get("file")
+        if upload is not None:
+            items = criteria.parse_upload(upload.name or "", upload.read())
+        else:
+            items = criteria.parse_lines(data["items"])
+        return {
+            "code": data["code"],
+            "title": data["title"],
+            "scope": data["scope"],
+            "effective_from": data["effective_from"],
+            "effective_to": data["effective_to"],
+            "items": items,
+        }

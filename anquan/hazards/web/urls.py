@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from anquan.hazards.web import views
+from anquan.hazards.web import criteria_views, views
 
 app_name = "hazards"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("export.xlsx", views.export, name="export"),
     path("risk-matrix/", views.risk_matrix, name="risk-matrix"),
     path("risk-matrix/<int:site_id>/", views.risk_matrix, name="risk-matrix-site"),
+    path("criteria/", criteria_views.criteria_list, name="criteria"),
+    path("criteria/new/", criteria_views.criteria_new, name="criteria-new"),
+    path("criteria/<int:pk>/", criteria_views.criteria_detail, name="criteria-detail"),
+    path("criteria/<int:pk>/edit/", criteria_views.criteria_edit, name="criteria-edit"),
+    path("criteria/<int:pk>/delete/", criteria_views.criteria_delete, name="criteria-delete"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/work-order/", views.work_order, name="work-order"),
     path("<int:pk>/<slug:name>/", views.step, name="step"),

@@ -40,6 +40,7 @@ from anquan.hazards.choices import (
     RiskColour,
     StepKind,
 )
+from anquan.hazards.criteria import cited_text
 from anquan.hazards.grading import national_codes
 from anquan.hazards.models import Hazard, MajorHazardPlan, RiskMatrix
 from anquan.hazards.web import forms
@@ -296,7 +297,7 @@ def _forms(request: HttpRequest, hazard: Hazard, bound: str | None = None) -> di
             "funds": hazard.funds,
             "deadline": timezone.localtime(hazard.deadline) if hazard.deadline else None,
         }
-    grade_initial = {
+    grade_initial: dict[str, Any] = {
         "grade": hazard.grade or HazardGrade.GENERAL,
         "manage_type": hazard.manage_type or "deadline",
         "lec_l": f"{hazard.lec_l:g}" if hazard.lec_l is not None else "",
@@ -305,11 +306,17 @@ def _forms(request: HttpRequest, hazard: Hazard, bound: str | None = None) -> di
         "ls_l": str(hazard.ls_l) if hazard.ls_l is not None else "",
         "ls_s": str(hazard.ls_s) if hazard.ls_s is not None else "",
     }
+    grade_initial["criteria"] = [
+        pk for pk in hazard.citations.values_list("item_id", flat=True).order_by("item__number")
+    ]
     config = selectors.risk_matrix(hazard.site)
+    in_force = selectors.criteria_in_force(selectors.hazard_day(hazard))
     return {
         "verify": forms.NoteForm(pick("verify"), prefix="verify"),
         "reject": forms.RejectForm(pick("reject"), prefix="reject", duplicates=_duplicates(user, hazard)),
-        "grade": forms.GradeForm(pick("grade"), prefix="grade", initial=grade_initial, config=config),
+        "grade": forms.GradeForm(
+            pick("grade"), prefix="grade", initial=grade_initial, config=config, criteria_sets=in_force
+        ),
         "plan": forms.PlanForm(pick("plan"), prefix="plan", initial=plan_initial),
         "approve": forms.NoteForm(pick("approve"), prefix="approve"),
         "assign": forms.AssignForm(
@@ -333,6 +340,7 @@ def _detail(
     steps = list(selectors.timeline(hazard))
     for s in steps:
         s.grading = grading_text(s.data) if s.kind == StepKind.GRADED else ""  # type: ignore[attr-defined]
+        s.criteria = cited_text(s.data.get("criteria") or []) if s.kind == StepKind.GRADED else ""  # type: ignore[attr-defined]
     candidates = [
         {"hazard": c.candidate, "score": c.score, "reasons": [reason_text(r) for r in c.reasons]}
         for c in hazard.candidates.select_related("candidate").order_by("-score", "pk")
@@ -357,6 +365,8 @@ def _detail(
             "national": national_codes(hazard),
             "grading": _grading_preview(selectors.risk_matrix(hazard.site)),
             "graded_as": hazard_grading_text(hazard),
+            "criteria_day": selectors.hazard_day(hazard),
+            "may_load_criteria": selectors.may_load_criteria(user),
             "may_configure": Access.of(user).covers(HAZARD_MANAGE, place_of_site(hazard.site)),
             "may_view": _may_view(user),
             "work_orders": list(workorder_selectors.of_origin(user, OriginKind.HAZARD, hazard.pk)),
@@ -434,13 +444,15 @@ def _run(name: str, user: Any, hazard: Hazard, data: dict[str, Any], files: list
         services.reject(user, hazard, data["reason"], duplicate_of)
         return _("已驳回该报告。")
     if name == "grade":
+        factors = {f: data[f] or None for f in ("lec_l", "lec_e", "lec_c", "ls_l", "ls_s") if f in data}
         services.grade(
             user,
             hazard,
             grade=data["grade"],
             manage_type=data["manage_type"],
-            **{f: data[f] or None for f in ("lec_l", "lec_e", "lec_c", "ls_l", "ls_s") if f in data},
+            criteria=data.get("criteria") or [],
             note=data["note"],
+            **factors,
         )
         return _("已评估分级。")
     if name == "plan":

@@ -106,6 +106,9 @@ def test_health_and_report_pages(world: World, setup: Setup) -> None:
     assert "设备健康日报" in client.get(f"/inspections/reports/{report.pk}/").content.decode()
     pdf = client.get(f"/inspections/reports/{report.pk}/pdf/")
     assert (pdf.status_code, pdf["Content-Type"], pdf.content[:5]) == (200, "application/pdf", b"%PDF-")
+    # The download is the stored file the subscribers are sent, rendered once.
+    assert client.get(f"/inspections/reports/{report.pk}/pdf/").content == pdf.content
+    assert reports.pdf_bytes(report) == pdf.content
     assert world.client("admin_b").get(f"/inspections/reports/{report.pk}/").status_code == 404
     assert world.client("worker_a1").get("/inspections/health/").status_code == 403
 

@@ -542,7 +542,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
 @view_page
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(selectors.reports(request.user), pk=pk)
-    response = HttpResponse(reports.render_pdf(report), content_type="application/pdf")
+    response = HttpResponse(reports.pdf_bytes(report), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="health-report-{report.site_id}-{report.date}.pdf"'
     return response
 

@@ -2,7 +2,19 @@
 // D = L×E×C and the LEC bands, or R = L×S and the colour of that cell of the site's matrix.
 (function () {
   "use strict";
+  // Citing an item of the determination standard makes the hazard major (重大).
+  function criteria() {
+    var form = document.getElementById("hz-form-grade");
+    if (!form) return;
+    var grade = form.querySelector("[name='grade-grade']");
+    form.querySelectorAll("input[name='grade-criteria']").forEach(function (box) {
+      box.addEventListener("change", function () {
+        if (box.checked && grade) grade.value = "major";
+      });
+    });
+  }
   function setup() {
+    criteria();
     var box = document.getElementById("hz-grading-preview");
     var source = document.getElementById("hz-grading-data");
     if (!box || !source) return;
