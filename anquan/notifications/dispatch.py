@@ -17,7 +17,6 @@ from anquan.notifications.choices import Category, ChannelKind, Level
 from anquan.notifications.models import Channel, Delivery
 
 
-
 class PermanentError(DeliveryError):
     """A failure that a retry cannot cure (the channel was removed or switched off)."""
 
