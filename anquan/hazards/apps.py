@@ -15,10 +15,14 @@ class HazardsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from anquan.hazards import selectors, services
+        from django.db.models.signals import post_migrate
+
+        from anquan.hazards import selectors, services, shipped
         from anquan.hazards.models import Hazard
         from anquan.platform.attachments.registry import register_owner
 
         # Photos, voice notes, videos and evidence: added only by the hazard services (a report
         # cannot be altered afterwards), seen by whoever sees the hazard.
         register_owner(Hazard, visible=selectors.hazards, may_attach=services.may_attach)
+        # The shipped determination standards exist in every database (reference data).
+        post_migrate.connect(shipped.ensure_shipped, sender=self, dispatch_uid="hazards.ensure_shipped")

@@ -1,11 +1,18 @@
-"""Ship the 2017 determination standard for chemical and hazardous-chemical enterprises:
-安监总管三〔2017〕121号《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》, 20 items,
-in force from 2017-11-13 until AQ 3067—2026 takes over on 2026-09-30 (its text is loaded by people,
-through the criteria page, when it is at hand)."""
+"""The determination standards Anquan ships (重大事故隐患判定标准), kept present in every database.
+
+安监总管三〔2017〕121号《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》, 20 items, in
+force from 2017-11-13 until AQ 3067—2026 takes over on 2026-09-30. AQ 3067—2026's text is not shipped:
+people load it through the criteria page when it is at hand.
+
+Reference data, like Django's content types: ``ensure_shipped`` runs after every ``migrate`` (and after
+a test flushes the database) and adds a shipped standard that is missing, by its code; it never
+changes one that exists.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
-
-from django.db import migrations
+from typing import Any
 
 CODE = "安监总管三〔2017〕121号"
 TITLE = "《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》"
@@ -34,29 +41,27 @@ ITEMS = [
 ]
 
 
-def load(apps, schema_editor):
-    CriteriaSet = apps.get_model("hazards", "CriteriaSet")
-    CriteriaItem = apps.get_model("hazards", "CriteriaItem")
-    if CriteriaSet.objects.filter(code=CODE).exists():
+def ensure_shipped(**kwargs: Any) -> None:
+    """``post_migrate`` receiver of the hazards app. Uses the models as migrated (``apps``): after a
+    partial migrate that has not reached the criteria tables yet, there is nothing to do."""
+    from django.apps import apps as global_apps
+
+    models = kwargs.get("apps") or global_apps
+    try:
+        CriteriaSet = models.get_model("hazards", "CriteriaSet")
+        CriteriaItem = models.get_model("hazards", "CriteriaItem")
+    except LookupError:
         return
-    shipped = CriteriaSet.objects.create(
+    using = kwargs.get("using", "default")
+    if CriteriaSet.objects.using(using).filter(code=CODE).exists():
+        return
+    shipped = CriteriaSet.objects.using(using).create(
         code=CODE,
         title=TITLE,
         scope=SCOPE,
         effective_from=dt.date(2017, 11, 13),
         effective_to=dt.date(2026, 9, 29),
     )
-    CriteriaItem.objects.bulk_create(
+    CriteriaItem.objects.using(using).bulk_create(
         CriteriaItem(criteria_set=shipped, number=n, text=text) for n, text in enumerate(ITEMS, start=1)
     )
-
-
-def unload(apps, schema_editor):
-    CriteriaSet = apps.get_model("hazards", "CriteriaSet")
-    CriteriaSet.objects.filter(code=CODE).delete()
-
-
-class Migration(migrations.Migration):
-    dependencies = [("hazards", "0003_criteria_sets")]
-
-    operations = [migrations.RunPython(load, unload)]
