@@ -1,6 +1,6 @@
 """The inspections REST API (mounted at /api/v1/inspections): plans and rounds, walking a round (one
 step at a time, or a whole round walked offline in one idempotent request), device signals of the
-AI inspection assistant, asset health and the daily reports.
+AI inspection assistant, asset health and a site's health score weights, and the daily reports.
 
 Reads through ``selectors``, writes through ``services`` / ``assistant``; no capability anywhere
 403, a record out of scope 404, a record named in a body that the caller cannot see a 400 field
@@ -29,7 +29,8 @@ from anquan.inspections.choices import Cycle, DayRule, HealthBand, ItemKind, Out
 from anquan.inspections.models import CheckIn, CheckItem, DailyReport, HealthScore, ItemResult, Plan, Round
 from anquan.org.access import Access
 from anquan.org.api import Id, doc, require, viewer
-from anquan.org.roles import INSPECTION_VIEW, INSPECTION_WALK
+from anquan.org.models import Site
+from anquan.org.roles import INSPECTION_PLAN, INSPECTION_VIEW, INSPECTION_WALK
 from anquan.plant import selectors as plant_selectors
 from anquan.plant.models import Equipment
 from anquan.platform.api import Page
@@ -226,10 +227,42 @@ class HealthOut(Schema):
     band: HealthBand
     action: str
     reasons: list[ReasonOut]
+    weights: dict[str, float]  # the weights the score was made with
 
     @staticmethod
     def resolve_equipment_code(obj: HealthScore) -> str:
         return obj.equipment.code
+
+
+class WeightsValues(Schema):
+    """Every field of ``health.Weights`` (their meanings and units: ``health.SETTINGS``)."""
+
+    thermal_free_k: float
+    thermal_per_k: float
+    thermal_cap: float
+    acoustic_free_db: float
+    acoustic_per_db: float
+    acoustic_cap: float
+    gas_free_ratio: float
+    gas_per_ratio: float
+    gas_cap: float
+    tag_near: float
+    tag_over: float
+    tag_over_severe: float
+    tag_near_share: float
+    tags_cap: float
+    normal_from: float
+    watch_from: float
+    maintain_from: float
+
+
+class WeightsOut(Schema):
+    site_id: int
+    site_name: str
+    stored: bool  # false: the site scores with the defaults
+    updated_at: dt.datetime | None
+    weights: WeightsValues
+    defaults: WeightsValues
 
 
 class TrendPoint(Schema):
@@ -495,6 +528,54 @@ def equipment_health_of(equipment: Equipment) -> dict[str, Any]:
         "trend": health.trend([s.score for s in past]),
         "history": [{"at": s.at, "score": s.score} for s in past],
     }
+
+
+def _weights_out(site: Site) -> dict[str, Any]:
+    stored = selectors.health_weights(site.pk)
+    return {
+        "site_id": site.pk,
+        "site_name": site.name,
+        "stored": stored is not None,
+        "updated_at": stored.updated_at if stored is not None else None,
+        "weights": (stored.weights() if stored is not None else health.WEIGHTS).as_dict(),
+        "defaults": health.WEIGHTS.as_dict(),
+    }
+
+
+@router.get(
+    "/weights/{int:site_id}",
+    response=WeightsOut,
+    summary=doc(gettext_lazy("场所的健康评分权重")),
+    description=doc(gettext_lazy("本场所内有查看巡检的权限即可查看；未设置时为默认权重（stored=false）。")),
+    operation_id="inspection_weights",
+)
+def get_weights(request: HttpRequest, site_id: int) -> dict[str, Any]:
+    site = get_object_or_404(
+        selectors.sites_reached(require(request, INSPECTION_VIEW), INSPECTION_VIEW), pk=site_id
+    )
+    return _weights_out(site)
+
+
+@router.put(
+    "/weights/{int:site_id}",
+    response=WeightsOut,
+    summary=doc(gettext_lazy("设置场所的健康评分权重")),
+    description=doc(
+        gettext_lazy(
+            "须有全场所的巡检配置权限。各项不能为负数；扣分上限不超过 100；“接近”的范围为 0 ~ 1；"
+            "测点扣分须为 超出高高/低低限 ≥ 超出高/低限 ≥ 接近报警限；"
+            "等级最低分须为 100 ≥ 正常 > 关注 > 安排检修 > 0。之后的评估按新权重计算，已有评分保持不变。"
+        )
+    ),
+    operation_id="inspection_weights_set",
+)
+def put_weights(request: HttpRequest, site_id: int, payload: WeightsValues) -> dict[str, Any]:
+    user = require(request, INSPECTION_PLAN)
+    site = get_object_or_404(selectors.sites_reached(user, INSPECTION_PLAN), pk=site_id)
+    if not selectors.weight_sites(user).filter(pk=site.pk).exists():
+        raise PermissionDenied(_("只有全场所的巡检配置权限才能设置健康评分权重。"))
+    assistant.configure_weights(user, site, payload.dict())
+    return _weights_out(site)
 
 
 # --- daily reports -----------------------------------------------------------------------------

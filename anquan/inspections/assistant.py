@@ -3,7 +3,10 @@
 ``ingest_signals`` validates a batch from an inspection device (thermal camera summary, acoustic
 band levels, gas sensor array), stores it and re-assesses the equipment it names;
 ``assess_equipment`` fuses the latest signal of each kind (not older than ``SIGNAL_MAX_AGE``) with
-the equipment's live tags into a ``HealthScore`` (``health.assess``).
+the equipment's live tags into a ``HealthScore`` (``health.assess``) with the weights of its site
+(``weights_of``: the site's ``HealthWeights``, else the defaults), kept on the score.
+``configure_weights`` sets a site's weights (the next assessments use them; stored scores keep
+theirs); ``preview`` scores the site's assets under the current and proposed weights side by side.
 """
 
 from __future__ import annotations
@@ -19,19 +22,22 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anquan.inspections import health
+from anquan.inspections import health, selectors
 from anquan.inspections.choices import SignalKind
-from anquan.inspections.models import HealthScore, Signal
+from anquan.inspections.models import HealthScore, HealthWeights, Signal
 from anquan.monitoring.models import TagLive
-from anquan.org.access import Access, place_of_area
-from anquan.org.roles import INSPECTION_WALK
+from anquan.org.access import Access, place_of_area, place_of_site
+from anquan.org.models import Site
+from anquan.org.roles import INSPECTION_PLAN, INSPECTION_WALK
 from anquan.plant.models import Equipment
+from anquan.platform import audit
 
 SIGNAL_MAX_AGE = dt.timedelta(hours=24)  # an older signal no longer says anything about today
 LIVE_MAX_AGE_MS = 15 * 60 * 1000  # a live value older than 15 minutes is not "live"
 MAX_SIGNALS = 500
 MAX_CHANNELS = 64
 HISTORY = 48  # scores shown as the trend
+PREVIEW_MAX = 200  # assets scored side by side before weights are saved
 
 
 def _finite(value: Any) -> float | None:
@@ -173,29 +179,87 @@ def inputs_of(equipment: Equipment, now: dt.datetime) -> dict[str, Any]:
     return kwargs
 
 
-def assess_equipment(equipment: Equipment, now: dt.datetime | None = None) -> HealthScore:
-    """Score ``equipment`` now and keep the score (its history is the trend)."""
+def weights_of(site_id: int) -> health.Weights:
+    """The weights ``site_id`` scores with: its own, else the defaults."""
+    stored = selectors.health_weights(site_id)
+    return stored.weights() if stored is not None else health.WEIGHTS
+
+
+def assess_equipment(
+    equipment: Equipment, now: dt.datetime | None = None, weights: health.Weights | None = None
+) -> HealthScore:
+    """Score ``equipment`` now and keep the score (its history is the trend), with ``weights`` or
+    else its site's, kept on the score so that it can be explained later."""
     now = now or timezone.now()
-    result = health.assess(**inputs_of(equipment, now))
+    w = weights if weights is not None else weights_of(equipment.area.site_id)
+    result = health.assess(**inputs_of(equipment, now), weights=w)
     return HealthScore.objects.create(
         site_id=equipment.area.site_id, area_id=equipment.area_id, equipment=equipment, at=now,
         score=result.score, band=result.band, action=result.action,
         reasons=[{"factor": r.factor, "penalty": r.penalty, "text": r.text} for r in result.reasons],
+        weights=w.as_dict(),
     )  # fmt: skip
+
+
+def _assessable(now: dt.datetime) -> Any:
+    """Equipment with a recent signal or a live tag."""
+    now_ms = int(now.timestamp() * 1000)
+    with_signals = Signal.objects.filter(taken_at__gte=now - SIGNAL_MAX_AGE).values("equipment_id")
+    with_tags = TagLive.objects.filter(ts__gte=now_ms - LIVE_MAX_AGE_MS).values("tag__equipment_id")
+    return Equipment.objects.filter(Q(pk__in=with_signals) | Q(pk__in=with_tags)).select_related("area")
 
 
 def assess_all(now: dt.datetime | None = None) -> int:
     """Score every equipment with a recent signal or a live tag (the periodic job)."""
     now = now or timezone.now()
-    now_ms = int(now.timestamp() * 1000)
-    with_signals = Signal.objects.filter(taken_at__gte=now - SIGNAL_MAX_AGE).values("equipment_id")
-    with_tags = TagLive.objects.filter(ts__gte=now_ms - LIVE_MAX_AGE_MS).values("tag__equipment_id")
-    equipment = Equipment.objects.filter(Q(pk__in=with_signals) | Q(pk__in=with_tags)).select_related("area")
+    site_weights: dict[int, health.Weights] = {}
     count = 0
-    for eq in equipment.order_by("pk"):
-        assess_equipment(eq, now)
+    for eq in _assessable(now).order_by("pk"):
+        site_id = eq.area.site_id
+        if site_id not in site_weights:
+            site_weights[site_id] = weights_of(site_id)
+        assess_equipment(eq, now, site_weights[site_id])
         count += 1
     return count
+
+
+def configure_weights(actor: Any, site: Site, values: Mapping[str, Any]) -> HealthWeights:
+    """Set ``site``'s weights and band edges (every field of ``health.Weights``; ``inspections.plan``
+    over the whole site). The next assessments use them; stored scores keep the weights they had."""
+    if actor is not None:
+        Access.of(actor).require(INSPECTION_PLAN, place_of_site(site))
+    errors = health.problems(values)
+    if errors:
+        raise ValidationError(errors)
+    checked = health.Weights.from_dict(values).as_dict()
+    with transaction.atomic():
+        stored = HealthWeights.objects.select_for_update().filter(site=site).first()
+        if stored is None:
+            stored = HealthWeights.objects.create(site=site, **checked)
+            audit.record_create(actor, stored)
+            return stored
+        before = audit.snapshot(stored)
+        for name, value in checked.items():
+            setattr(stored, name, value)
+        stored.save()
+        audit.record_update(actor, stored, before)
+    return stored
+
+
+def preview(site: Site, proposed: health.Weights, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The site's assets (a recent signal or live tag; at most ``PREVIEW_MAX``, by code), each
+    scored from its latest signals under the current and the ``proposed`` weights."""
+    now = now or timezone.now()
+    current = weights_of(site.pk)
+    rows = []
+    for eq in _assessable(now).filter(area__site=site).order_by("code", "pk")[:PREVIEW_MAX]:
+        inputs = inputs_of(eq, now)
+        before = health.assess(**inputs, weights=current)
+        after = health.assess(**inputs, weights=proposed)
+        rows.append(
+            {"equipment": eq, "current": before, "proposed": after, "change": after.score - before.score}
+        )
+    return rows
 
 
 def history(equipment: Equipment, limit: int = HISTORY) -> list[HealthScore]:

@@ -1,6 +1,6 @@
 """Inspections (巡检): routes of checkpoints with their check items, plans that cycle over a route,
-the rounds they generate and what was found on them; device signals and asset health scores; the
-daily health report of a site.
+the rounds they generate and what was found on them; device signals and asset health scores, and
+each site's weights of the score; the daily health report of a site.
 
 A ``Route`` is an ordered list of ``Checkpoint``s (each at an equipment or an area, with a random,
 unguessable ``code`` printed as a QR code). A checkpoint's ``CheckItem``s are its checklist. A
@@ -16,8 +16,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from anquan.inspections import health
 from anquan.inspections.choices import (
     Cycle,
     DayRule,
@@ -263,6 +265,7 @@ class HealthScore(models.Model):
     band = models.CharField(_("等级"), max_length=20, choices=HealthBand.choices)
     reasons = models.JSONField(_("原因"), default=list)  # [{"factor", "penalty", "text"}]
     action = models.CharField(_("建议措施"), max_length=200)
+    weights = models.JSONField(_("评分权重"), default=dict)  # the health.Weights that made it
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -275,6 +278,49 @@ class HealthScore(models.Model):
 
     def audit_site_id(self) -> int:
         return self.site_id
+
+
+def _weight(name: str) -> models.FloatField:
+    setting = next(s for s in health.SETTINGS if s.name == name)
+    label = format_lazy("{}：{}", setting.group, setting.label)
+    return models.FloatField(label, default=getattr(health.WEIGHTS, name))
+
+
+class HealthWeights(TimeStampedModel):
+    """A site's weights and band edges of the health score (one field per ``health.Weights``
+    field); a site without a row scores with the defaults."""
+
+    site = models.OneToOneField("org.Site", on_delete=models.CASCADE, related_name="+", editable=False)
+    thermal_free_k = _weight("thermal_free_k")
+    thermal_per_k = _weight("thermal_per_k")
+    thermal_cap = _weight("thermal_cap")
+    acoustic_free_db = _weight("acoustic_free_db")
+    acoustic_per_db = _weight("acoustic_per_db")
+    acoustic_cap = _weight("acoustic_cap")
+    gas_free_ratio = _weight("gas_free_ratio")
+    gas_per_ratio = _weight("gas_per_ratio")
+    gas_cap = _weight("gas_cap")
+    tag_near = _weight("tag_near")
+    tag_over = _weight("tag_over")
+    tag_over_severe = _weight("tag_over_severe")
+    tag_near_share = _weight("tag_near_share")
+    tags_cap = _weight("tags_cap")
+    normal_from = _weight("normal_from")
+    watch_from = _weight("watch_from")
+    maintain_from = _weight("maintain_from")
+
+    class Meta:
+        verbose_name = _("健康评分权重")
+        verbose_name_plural = _("健康评分权重")
+
+    def __str__(self) -> str:
+        return str(self.site)
+
+    def audit_site_id(self) -> int:
+        return self.site_id
+
+    def weights(self) -> health.Weights:
+        return health.Weights.from_dict({name: getattr(self, name) for name in health.NAMES})
 
 
 # --- daily health report --------------------------------------------------------------------------

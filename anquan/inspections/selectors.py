@@ -2,7 +2,8 @@
 
 Plans and rounds are reached by ``inspections.view`` (the register of a scope) or by
 ``inspections.walk`` (a walker sees the rounds of the teams their grant covers); routes, asset
-health and daily reports by ``inspections.view``.
+health and daily reports by ``inspections.view``. A site's health score weights are read by
+``inspections.view`` anywhere in the site and set by ``inspections.plan`` over the whole site.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from anquan.inspections.models import (
     Checkpoint,
     DailyReport,
     HealthScore,
+    HealthWeights,
     ItemResult,
     Plan,
     ReportSetting,
@@ -24,6 +26,7 @@ from anquan.inspections.models import (
     Route,
 )
 from anquan.org.access import Access, Paths
+from anquan.org.models import Site
 from anquan.org.roles import INSPECTION_PLAN, INSPECTION_VIEW, INSPECTION_WALK
 
 M = TypeVar("M", bound=models.Model)
@@ -34,6 +37,7 @@ ROUND_PATHS = Paths(site="site", area="team__area", team="team")
 RESULT_PATHS = Paths(site="round__site", area="round__team__area", team="round__team")
 HEALTH_PATHS = Paths(site="site", area="area")
 REPORT_PATHS = Paths(site="site")
+SITE_PATHS = Paths(enterprise="enterprise", site="pk")
 
 
 def _view_or_walk(viewer: Any, queryset: QuerySet[M], paths: Paths) -> QuerySet[M]:
@@ -105,3 +109,20 @@ def reports(viewer: Any) -> QuerySet[DailyReport]:
 
 def report_setting(site_id: int) -> ReportSetting | None:
     return ReportSetting.objects.filter(site_id=site_id).first()
+
+
+def sites_reached(viewer: Any, capability: str) -> QuerySet[Site]:
+    """The sites in which ``capability`` of ``viewer`` reaches anything."""
+    ids = Access.of(viewer).site_ids(capability)
+    qs = Site.objects.order_by("name", "pk")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def weight_sites(viewer: Any) -> QuerySet[Site]:
+    """The sites whose health score weights ``viewer`` may set (``inspections.plan`` over the whole
+    site)."""
+    return Access.of(viewer).filter(Site.objects.order_by("name", "pk"), INSPECTION_PLAN, SITE_PATHS)
+
+
+def health_weights(site_id: int) -> HealthWeights | None:
+    return HealthWeights.objects.filter(site_id=site_id).first()

@@ -10,7 +10,7 @@ from django.db.models import Model
 
 from anquan.api.tests.matrix import Op
 from anquan.conftest import World
-from anquan.inspections import assistant, reports, services
+from anquan.inspections import assistant, health, reports, services
 from anquan.inspections.choices import SignalKind
 from anquan.inspections.models import CheckItem, Checkpoint, Round
 from anquan.inspections.tests.conftest import SHANGHAI, WEDNESDAY_9, build, photo, photo_bytes
@@ -118,6 +118,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/inspections/signals"): Op(**WALK, ok=201, other_status=400, payload=_signals, audited=False),
     ("GET", "/inspections/health"): Op(**VIEW, target=_score),
     ("GET", "/inspections/health/{equipment_id}"): Op(**VIEW, target=lambda w: w.equipment["T-101"]),
+    ("GET", "/inspections/weights/{site_id}"): Op(
+        right="manager_a1",  # views inspections in an area of the site: reads the site's weights
+        wrong="worker_a1",
+        other=("admin_b",),
+        target=lambda w: w.site_a,
+    ),
+    ("PUT", "/inspections/weights/{site_id}"): Op(
+        right="officer_a",
+        wrong="worker_a1",
+        other=("admin_b",),
+        denied=(("manager_a1", 403),),  # inspections.plan in one area only, not over the site
+        target=lambda w: w.site_a,
+        payload=lambda w: {**health.WEIGHTS.as_dict(), "thermal_per_k": 3.0},
+    ),
     ("GET", "/inspections/reports"): Op(**VIEW, target=_report),
     ("GET", "/inspections/reports/{report_id}"): Op(**VIEW, target=_report),
     ("GET", "/inspections/reports/{report_id}/pdf"): Op(**VIEW, target=_report, returns_json=False),

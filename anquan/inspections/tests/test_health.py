@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,8 +16,13 @@ from anquan.inspections.models import HealthScore, Signal
 from anquan.monitoring.models import TagLive
 
 
+def default(**signals: Any) -> health.Health:
+    """The health scored with the default weights."""
+    return health.assess(weights=health.WEIGHTS, **signals)
+
+
 def test_nothing_wrong_is_a_full_score() -> None:
-    result = health.assess()
+    result = default()
     assert (result.score, result.band, result.action, result.reasons) == (
         100,
         HealthBand.NORMAL,
@@ -26,18 +32,18 @@ def test_nothing_wrong_is_a_full_score() -> None:
 
 
 def test_thermal_penalty_starts_above_5_k_and_is_capped() -> None:
-    assert health.assess(thermal=health.Thermal(max_c=45.0, reference_c=40.0)).score == 100
-    hot = health.assess(thermal=health.Thermal(max_c=55.0, reference_c=40.0))  # ΔT 15 K: (15−5)×2
+    assert default(thermal=health.Thermal(max_c=45.0, reference_c=40.0)).score == 100
+    hot = default(thermal=health.Thermal(max_c=55.0, reference_c=40.0))  # ΔT 15 K: (15−5)×2
     assert (hot.score, hot.reasons) == (
         80,
         [health.Reason("thermal", 20.0, "红外热点 55 °C，高于参考温度 40 °C 达 15.0 K，扣 20 分")],
     )
-    assert health.assess(thermal=health.Thermal(max_c=140.0, reference_c=40.0)).score == 60  # cap 40
+    assert default(thermal=health.Thermal(max_c=140.0, reference_c=40.0)).score == 60  # cap 40
 
 
 def test_acoustic_penalty_takes_the_worst_band() -> None:
     levels = health.Levels({"500": 66.0, "2000": 75.0}, {"500": 65.0, "2000": 66.0})  # +9 dB at 2 kHz
-    result = health.assess(acoustic=levels)
+    result = default(acoustic=levels)
     assert (result.score, result.reasons) == (
         82,
         [health.Reason("acoustic", 18.0, "声学 2000 Hz 频段高于基线 9.0 dB，扣 18 分")],
@@ -45,7 +51,7 @@ def test_acoustic_penalty_takes_the_worst_band() -> None:
 
 
 def test_gas_penalty_is_relative_to_the_baseline() -> None:
-    result = health.assess(gas=health.Levels({"VOC": 2.0, "H2S": 0.1}, {"VOC": 1.0, "H2S": 0.1}))  # +100 %
+    result = default(gas=health.Levels({"VOC": 2.0, "H2S": 0.1}, {"VOC": 1.0, "H2S": 0.1}))  # +100 %
     assert (result.score, result.reasons) == (
         80,
         [health.Reason("gas", 20.0, "气体阵列 VOC 通道高于基线 100%，扣 20 分")],
@@ -68,12 +74,12 @@ def tag(value: float) -> health.TagValue:
     ],
 )
 def test_live_tags_near_or_over_their_limits(value: float, penalty: float | None, text: str | None) -> None:
-    result = health.assess(tags=[tag(value)])
+    result = default(tags=[tag(value)])
     assert result.reasons == ([] if penalty is None else [health.Reason("tag", penalty, text or "")])
 
 
 def test_factors_add_up_into_the_bands() -> None:
-    result = health.assess(
+    result = default(
         thermal=health.Thermal(max_c=60.0, reference_c=40.0),  # 30
         acoustic=health.Levels({"1000": 73.0}, {"1000": 65.0}),  # 15
         tags=[tag(51.0)],  # 25
@@ -84,7 +90,7 @@ def test_factors_add_up_into_the_bands() -> None:
         "立即处置：现场确认，必要时停机",
     )
     assert [r.factor for r in result.reasons] == ["thermal", "acoustic", "tag"]
-    assert [health.band_of(s)[0] for s in (80, 79, 60, 59, 40, 39)] == [
+    assert [health.band_of(s, health.WEIGHTS)[0] for s in (80, 79, 60, 59, 40, 39)] == [
         HealthBand.NORMAL, HealthBand.WATCH, HealthBand.WATCH, HealthBand.MAINTAIN, HealthBand.MAINTAIN,
         HealthBand.ACT_NOW,
     ]  # fmt: skip

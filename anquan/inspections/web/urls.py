@@ -24,6 +24,8 @@ urlpatterns = [
     # 设备健康
     path("health/", views.health_page, name="health"),
     path("health/equipment/<int:pk>/", views.equipment_health, name="equipment-health"),
+    path("health/weights/", views.weights, name="weights"),
+    path("health/weights/<int:site_pk>/", views.weights, name="weights-site"),
     # 日报
     path("reports/", views.reports_page, name="reports"),
     path("reports/<int:pk>/", views.report_page, name="report"),

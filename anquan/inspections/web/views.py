@@ -10,7 +10,9 @@
   opened by the phone's camera app, it checks in on the round walked on this phone.
 - ``plans``: plans and routes (planners create them); ``route``: a route's checkpoints and their
   checklists; ``codes``: the printable QR sheet of a route's checkpoints.
-- ``health``: the asset health of a site; ``equipment_health``: one equipment's score, reasons and trend.
+- ``health``: the asset health of a site; ``equipment_health``: one equipment's score, reasons and trend;
+  ``weights``: a site's health score weights and band edges (``inspections.plan`` over the whole
+  site), with a preview of the site's assets scored under the current and the proposed weights.
 - ``reports``: the daily health reports; ``report`` / ``report_pdf``; ``report_settings``.
 
 Thin adapters: reads through ``selectors``, writes through ``services`` / ``assistant`` / ``reports``
@@ -34,11 +36,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from anquan.inspections import assistant, health, reports, selectors, services
 from anquan.inspections.choices import Cycle, DayRule, ItemKind, OnFail, RoundStatus
 from anquan.inspections.models import CheckIn, CheckItem, ItemResult, Round
+from anquan.inspections.web.forms import WeightsForm
 from anquan.monitoring.web.common import capability_page, int_param
 from anquan.org import selectors as org_selectors
 from anquan.org.access import Access, Paths, Place, place_of_site
@@ -480,7 +483,15 @@ def health_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     sites, site = _site(request, user)
     scores = selectors.latest_health(user, site.pk) if site else []
-    return render(request, "inspections/health.html", {"sites": sites, "site": site, "scores": scores})
+    configurable = list(selectors.weight_sites(user))
+    weights_site = next(
+        (s for s in configurable if site and s.pk == site.pk), configurable[0] if configurable else None
+    )
+    return render(
+        request,
+        "inspections/health.html",
+        {"sites": sites, "site": site, "scores": scores, "weights_site": weights_site},
+    )
 
 
 @require_GET
@@ -499,7 +510,75 @@ def equipment_health(request: HttpRequest, pk: int) -> HttpResponse:
             "history": list(reversed(past)),
             "trend": health.trend([s.score for s in past]),
             "spark": _spark([s.score for s in past]),
+            "weights_used": _weights_used(latest.weights if latest else {}),
         },
+    )
+
+
+def _weights_used(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The weights a stored score was made with, labelled (none for a score without them)."""
+    return [
+        {"group": s.group, "label": s.label, "unit": s.unit, "value": f"{values[s.name]:g}"}
+        for s in health.SETTINGS
+        if s.name in values
+    ]
+
+
+WHOLE_SITE = gettext_lazy("只有全场所的巡检配置权限才能设置健康评分权重。")
+
+
+@require_http_methods(["GET", "POST"])
+@plan_page
+def weights(request: HttpRequest, site_pk: int | None = None) -> HttpResponse:
+    """A site's health score weights. GET shows them (``?defaults=1``: the defaults, not saved);
+    POST ``action=preview`` scores the site's assets under the proposed weights beside the current
+    ones without saving, ``action=save`` saves them (the next assessments use them)."""
+    user = request.user
+    sites = selectors.weight_sites(user)
+    if site_pk is None:
+        first = sites.first()
+        if first is None:
+            raise PermissionDenied(WHOLE_SITE)
+        return redirect("inspections:weights-site", site_pk=first.pk)
+    site = get_object_or_404(selectors.sites_reached(user, INSPECTION_PLAN), pk=site_pk)
+    if not sites.filter(pk=site.pk).exists():
+        raise PermissionDenied(WHOLE_SITE)
+    stored = selectors.health_weights(site.pk)
+    proposed: health.Weights | None = None
+    if request.method == "POST":
+        form = WeightsForm(request.POST)
+        if form.is_valid():
+            try:
+                if request.POST.get("action") == "save":
+                    assistant.configure_weights(user, site, form.cleaned_data)
+                    messages.success(
+                        request,
+                        _("%(site)s 的健康评分权重已保存，之后的评估按新权重计算。") % {"site": site.name},
+                    )
+                    return redirect("inspections:weights-site", site_pk=site.pk)
+                errors = health.problems(form.cleaned_data)
+                if errors:
+                    raise ValidationError(errors)
+                proposed = health.Weights.from_dict(form.cleaned_data)
+            except ValidationError as exc:
+                form.apply(exc)
+    else:
+        current = stored.weights() if stored is not None else health.WEIGHTS
+        proposed = health.WEIGHTS if request.GET.get("defaults") else current
+        form = WeightsForm(initial=proposed.as_dict())
+    return render(
+        request,
+        "inspections/weights.html",
+        {
+            "site": site,
+            "sites": sites,
+            "stored": stored,
+            "form": form,
+            "posted": request.method == "POST",
+            "preview": assistant.preview(site, proposed) if proposed is not None else None,
+            "preview_max": assistant.PREVIEW_MAX,
+        },
+        status=400 if proposed is None else 200,
     )
 
 
