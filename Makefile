@@ -7,6 +7,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/anquan
 
 .PHONY: run test setup setup-dev assets messages check test-sqlite test-postgres bench clean
 
+# The demo has no mail server: its e-mails (the daily health report with its PDF, …) are written to
+# var/mail/ unless ANQUAN_EMAIL_URL names one.
+run: export ANQUAN_EMAIL_URL ?= filemail:///mail
 run: setup
 	$(BIN)/anquan migrate --no-input
 	$(BIN)/anquan load-demo --no-logins

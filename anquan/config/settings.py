@@ -229,7 +229,12 @@ TASKS = {
 }
 
 # --- E-mail (the fallback SMTP server; sites may configure their own in the UI) --------------
-vars().update(env.email_url("ANQUAN_EMAIL_URL", default="smtp://127.0.0.1:25"))
+# ``filemail:///mail`` writes each e-mail to a file under the data folder instead (the demo of
+# ``make run``, which has no mail server: var/mail/).
+_email = env.email_url("ANQUAN_EMAIL_URL", default="smtp://127.0.0.1:25")
+if _email.get("EMAIL_FILE_PATH"):
+    _email["EMAIL_FILE_PATH"] = str(DATA_DIR / _email["EMAIL_FILE_PATH"])
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("ANQUAN_EMAIL_FROM", default="anquan@localhost")
 EMAIL_TIMEOUT = 10
 

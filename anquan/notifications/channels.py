@@ -16,8 +16,9 @@ The formats are the services' own:
   "content": {"post": {"zh_cn": {"title": …, "content": [[…]]}}}}`` where
   ``sign = base64(hmac_sha256(key=f"{timestamp}\\n{secret}", msg=b""))``; success is ``code == 0``
   (older deployments answer ``StatusCode == 0``).
-- E-mail: Django's SMTP EmailBackend built from the channel's settings, or the platform's
-  ``EMAIL_*`` settings for what the channel leaves blank; plain text with an HTML alternative, and
+- E-mail: Django's SMTP EmailBackend built from the channel's settings, or, when the channel names
+  no server, the platform's e-mail backend (``ANQUAN_EMAIL_URL``: an SMTP server, or e-mails written
+  to files for a demo without one); plain text with an HTML alternative, and
   the message's files as attachments (only e-mail carries files; the robots get the link).
 """
 
@@ -33,7 +34,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -224,15 +225,19 @@ def send_feishu(webhook_url: str, secret: str, message: Message, *, now: float |
 
 
 def send_email(smtp: SmtpSettings, to: str, message: Message, *, default_from: str) -> str:
-    backend = EmailBackend(
-        host=smtp.host or None,
-        port=smtp.port or None,
-        username=smtp.username if smtp.host else None,
-        password=smtp.password if smtp.host else None,
-        use_tls=smtp.use_tls if smtp.host else None,
-        use_ssl=smtp.use_ssl if smtp.host else None,
-        timeout=SMTP_TIMEOUT,
-        fail_silently=False,
+    backend = (
+        EmailBackend(
+            host=smtp.host,
+            port=smtp.port or None,
+            username=smtp.username,
+            password=smtp.password,
+            use_tls=smtp.use_tls,
+            use_ssl=smtp.use_ssl,
+            timeout=SMTP_TIMEOUT,
+            fail_silently=False,
+        )
+        if smtp.host
+        else get_connection(fail_silently=False)  # the platform's backend (settings EMAIL_*)
     )
     context = {"message": message}
     subject = f"[{message.level_label}] {message.title}"

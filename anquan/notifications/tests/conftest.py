@@ -94,9 +94,16 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
+@pytest.fixture(autouse=True)
+def platform_mail_over_smtp(settings: Any) -> None:
+    """The platform's e-mail backend is SMTP here, as ``ANQUAN_EMAIL_URL=smtp://…`` makes it in
+    production, not the test runner's in-memory one: a test says where the server is."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
 @pytest.fixture
 def default_smtp(settings: Any, smtp_server: SmtpServer) -> SmtpServer:
-    """The platform's default SMTP settings point at the local server."""
+    """The platform's SMTP server is the local one."""
     settings.EMAIL_HOST = smtp_server.host
     settings.EMAIL_PORT = smtp_server.port
     settings.EMAIL_HOST_USER = ""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import email
+import email.policy
 import hashlib
 import hmac
 import time
@@ -12,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from anquan.notifications import channels
-from anquan.notifications.channels import DeliveryError, Message, SmtpSettings
+from anquan.notifications.channels import DeliveryError, MailFile, Message, SmtpSettings
 from anquan.notifications.tests.conftest import (
     DINGTALK_SECRET,
     FEISHU_SECRET,
@@ -213,6 +216,25 @@ def test_email_with_blank_host_uses_the_platform_defaults(default_smtp: SmtpServ
     [mail] = default_smtp.received
     assert mail.mail_from == "anquan@plant.example.cn"
     assert mail.rcpt_tos == ["worker@example.com"]
+
+
+def test_without_a_mail_server_the_platform_can_write_e_mails_to_files(settings: Any, tmp_path: Any) -> None:
+    """``ANQUAN_EMAIL_URL=filemail:///mail`` (the demo of ``make run``): each e-mail is a file under
+    the data folder, attachments included."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    message = dataclasses.replace(MESSAGE, files=(MailFile("日报.pdf", b"%PDF-1.7 test", "application/pdf"),))
+
+    answer = channels.send_email(
+        SmtpSettings(), "worker@example.com", message, default_from="anquan@localhost"
+    )
+
+    [written] = list((tmp_path / "mail").iterdir())
+    mail = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert (mail["To"], mail["Subject"]) == ("worker@example.com", "[严重] 1号罐温度高高报警")
+    [pdf] = [part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert (pdf.get_filename(), pdf.get_content()) == ("日报.pdf", b"%PDF-1.7 test")
+    assert answer == "邮件服务器已接收（worker@example.com）"
 
 
 def test_email_rejected_by_the_server_raises(smtp_server: SmtpServer) -> None:
