@@ -11,8 +11,8 @@ All are allowed to whoever holds ``workorders.manage`` at the team (its team lea
 managers, safety officers, operators … whose scope covers the team's area). A shift's person belongs
 to the team (a member, or holds a role at it); it ends after it starts, lasts at most 24 h, and does
 not overlap another shift of the same person (whatever the team). Every write is audited. Both
-ways of planning go through the same checks (``_check`` and ``_create``): a pattern is expanded
-(``expand``) into the shifts one would otherwise plan one at a time.
+ways of planning go through the same checks (``_member_errors``, ``_times_errors``, ``_create``): a
+pattern is expanded (``expand``) into the shifts one would otherwise plan one at a time.
 
 A pattern's times are wall-clock times in the site's time zone (``settings.TIME_ZONE``, zoneinfo):
 each shift starts at ``start_time`` on its day and ends ``duration`` later *on the clock*, so on a
@@ -99,13 +99,18 @@ def on_shift(area: Area, at: dt.datetime | None = None) -> QuerySet[User]:
 Planned = tuple[User, dt.datetime, dt.datetime]  # (person, starts_at, ends_at)
 
 
-def _check(team: Team, user: Any, starts_at: Any, ends_at: Any) -> dict[str, list[str]]:
-    """The field errors of one shift (membership, times, length); empty when it may be planned."""
-    errors: dict[str, list[str]] = {}
+def _member_errors(team: Team, user: Any) -> list[str]:
+    """Why ``user`` cannot be on duty for ``team`` (not active, not a member); empty when they can."""
     if not isinstance(user, User) or not user.is_active:
-        errors["user"] = [_("请选择在职人员。")]
-    elif not User.objects.filter(in_team(team), pk=user.pk).exists():
-        errors["user"] = [_("%(name)s 不属于班组 %(team)s。") % {"name": user, "team": team.name}]
+        return [_("请选择在职人员。")]
+    if not User.objects.filter(in_team(team), pk=user.pk).exists():
+        return [_("%(name)s 不属于班组 %(team)s。") % {"name": user, "team": team.name}]
+    return []
+
+
+def _times_errors(starts_at: Any, ends_at: Any) -> dict[str, list[str]]:
+    """The field errors of a shift's times (given, in order, at most 24 h); empty when fine."""
+    errors: dict[str, list[str]] = {}
     if not isinstance(starts_at, dt.datetime) or timezone.is_naive(starts_at):
         errors["starts_at"] = [_("请填写开始时间。")]
     if not isinstance(ends_at, dt.datetime) or timezone.is_naive(ends_at):
@@ -160,7 +165,7 @@ def _clashes(planned: Sequence[Planned]) -> list[str]:
 
 
 def _create(actor: Any, team: Team, planned: Sequence[Planned], pattern: ShiftPattern | None) -> list[Shift]:
-    """Write ``planned`` (already checked with ``_check``) unless one overlaps; inside a transaction.
+    """Write ``planned`` (people and times already checked) unless one overlaps; inside a transaction.
 
     The people are locked first (in id order), so two overlapping plans for one person cannot both
     pass. Raises ValidationError({"starts_at": [...]}) naming every overlap.
@@ -171,18 +176,20 @@ def _create(actor: Any, team: Team, planned: Sequence[Planned], pattern: ShiftPa
     if clashes:
         raise ValidationError({"starts_at": clashes})
     created_by = actor if getattr(actor, "pk", None) else None
-    return [
-        Shift.objects.create(
+    return Shift.objects.bulk_create(
+        Shift(
             team=team, user=user, starts_at=starts_at, ends_at=ends_at, created_by=created_by, pattern=pattern
         )
         for user, starts_at, ends_at in planned
-    ]
+    )
 
 
 def plan_shift(actor: Any, *, team: Team, user: User, starts_at: dt.datetime, ends_at: dt.datetime) -> Shift:
     """Put ``user`` on duty for ``team`` from ``starts_at`` to ``ends_at``."""
     Access.of(actor).require(WORKORDER_MANAGE, place_of_team(team))
-    errors = _check(team, user, starts_at, ends_at)
+    member = _member_errors(team, user)
+    errors = {"user": member} if member else {}
+    errors.update(_times_errors(starts_at, ends_at))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -245,7 +252,7 @@ def _pattern_errors(
         errors["people"] = [_("轮班人员不能重复。")]
     else:
         for person in people:
-            problem = _check(team, person, None, None).get("user")
+            problem = _member_errors(team, person)
             if problem:
                 errors.setdefault("people", []).extend(problem)
     if not isinstance(start_time, dt.time):
@@ -295,8 +302,8 @@ def plan_pattern(
     )  # fmt: skip
     if not planned:
         raise ValidationError({"weekdays": [_("所选日期范围内没有所选的星期几。")]})
-    for user, starts_at, ends_at in planned:
-        errors = _check(team, user, starts_at, ends_at)
+    for _user, starts_at, ends_at in planned:  # the people were checked above
+        errors = _times_errors(starts_at, ends_at)
         if errors:  # only the length can still fail here: a 24 h shift over a DST change
             raise ValidationError({"duration": [m for messages in errors.values() for m in messages]})
     with transaction.atomic():
