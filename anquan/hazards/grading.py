@@ -7,9 +7,10 @@ frequency and C the consequence, each taken from its table. The colour bands are
 includes its upper bound (160 < D ≤ 320 is orange, 70 < D ≤ 160 yellow, D ≤ 70 blue).
 
 LS (风险矩阵法): R = L × S, with the likelihood L in 1 … n and the severity S in 1 … m, and the colour
-of each cell as the site decides (``Matrix``). The default is 5 × 5 with the common banding used
-with the four colours (GB/T 13861-style practice): R 20–25 red, 15–16 orange, 9–12 yellow,
-1–8 blue — for another size, the same fractions of the largest R (``default_cells``).
+of each cell as the site decides (``Matrix``). No national standard fixes the cells' colours; the
+default is a 5 × 5 banding common in enterprises' dual-prevention practice, R 20–25 red, 15–16
+orange, 9–12 yellow, 1–8 blue, offered as a starting point for the site to change — for another
+size, the same fractions of the largest R (``default_cells``).
 """
 
 from __future__ import annotations

@@ -341,10 +341,14 @@ def _detail(
     for s in steps:
         s.grading = grading_text(s.data) if s.kind == StepKind.GRADED else ""  # type: ignore[attr-defined]
         s.criteria = cited_text(s.data.get("criteria") or []) if s.kind == StepKind.GRADED else ""  # type: ignore[attr-defined]
+    flagged = list(hazard.candidates.select_related("candidate").order_by("-score", "pk"))
+    visible = set(
+        selectors.hazards(user).filter(pk__in=[c.candidate_id for c in flagged]).values_list("pk", flat=True)
+    )
     candidates = [
         {"hazard": c.candidate, "score": c.score, "reasons": [reason_text(r) for r in c.reasons]}
-        for c in hazard.candidates.select_related("candidate").order_by("-score", "pk")
-        if selectors.hazards(user).filter(pk=c.candidate_id).exists()
+        for c in flagged
+        if c.candidate_id in visible
     ]
     now = timezone.now()
     return render(
